@@ -1,0 +1,1 @@
+// Public surface of app-alert-router: everything else in this folder is internal.

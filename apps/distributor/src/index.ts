@@ -1,0 +1,1 @@
+// Public surface of app-distributor: everything else in this folder is internal.

@@ -1,0 +1,1 @@
+// Public surface of app-ingester: everything else in this folder is internal.

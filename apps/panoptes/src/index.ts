@@ -1,0 +1,1 @@
+// Public surface of panoptes: everything else in this folder is internal.

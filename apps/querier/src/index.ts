@@ -1,0 +1,1 @@
+// Public surface of app-querier: everything else in this folder is internal.

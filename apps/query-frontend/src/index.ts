@@ -1,0 +1,1 @@
+// Public surface of app-query-frontend: everything else in this folder is internal.

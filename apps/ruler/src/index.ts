@@ -1,0 +1,1 @@
+// Public surface of app-ruler: everything else in this folder is internal.

@@ -1,0 +1,1 @@
+// Public surface of alert-router: everything else in this folder is internal.

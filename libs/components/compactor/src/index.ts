@@ -1,0 +1,1 @@
+// Public surface of compactor: everything else in this folder is internal.

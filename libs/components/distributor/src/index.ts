@@ -1,0 +1,1 @@
+// Public surface of distributor: everything else in this folder is internal.

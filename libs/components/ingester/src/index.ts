@@ -1,0 +1,1 @@
+// Public surface of ingester: everything else in this folder is internal.

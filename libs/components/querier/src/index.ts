@@ -1,0 +1,1 @@
+// Public surface of querier: everything else in this folder is internal.

@@ -1,0 +1,1 @@
+// Public surface of ruler: everything else in this folder is internal.

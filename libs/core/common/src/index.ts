@@ -1,0 +1,4 @@
+// Public surface of common: typed errors, clocks, tenant handling.
+export * from './errors';
+export * from './clock';
+export * from './tenant';

@@ -1,0 +1,1 @@
+// Public surface of config: everything else in this folder is internal.

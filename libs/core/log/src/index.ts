@@ -1,0 +1,2 @@
+// Public surface of log: the structured Logger (logfmt or JSON).
+export * from './logger';

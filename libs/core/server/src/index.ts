@@ -1,0 +1,1 @@
+// Public surface of server: everything else in this folder is internal.

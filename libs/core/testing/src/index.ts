@@ -1,0 +1,1 @@
+// Public surface of testing: everything else in this folder is internal.

@@ -1,0 +1,1 @@
+// Public surface of ingest: everything else in this folder is internal.

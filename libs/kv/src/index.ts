@@ -1,0 +1,1 @@
+// Public surface of kv: everything else in this folder is internal.

@@ -1,0 +1,1 @@
+// Public surface of modules: everything else in this folder is internal.

@@ -1,0 +1,1 @@
+// Public surface of ring: everything else in this folder is internal.

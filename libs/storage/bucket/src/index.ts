@@ -1,0 +1,1 @@
+// Public surface of bucket: everything else in this folder is internal.
