@@ -1,1 +1,3 @@
-// Public surface of testing: everything else in this folder is internal.
+// Public surface of testing: helpers for tests only (never imported by production code).
+export * from './services';
+export * from './wait';
