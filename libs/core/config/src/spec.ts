@@ -45,8 +45,8 @@ export interface SectionSpec<F extends Fields> {
   yaml?: string;
   help?: string;
   fields: F;
-  /** Cross-field check on the whole section; returns error messages. */
-  validate?: (value: ValueOf<SectionSpec<F>>) => string[];
+  /** Cross-field check on the whole section; returns error messages. (Method syntax: bivariant.) */
+  validate?(value: ValueOf<SectionSpec<F>>): string[];
 }
 
 export type ValueOf<S> =

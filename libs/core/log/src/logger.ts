@@ -114,11 +114,16 @@ function stringify(value: unknown): string {
 
 const NEEDS_QUOTES = /[\s"=\\]|^$/;
 
+function hasControlChars(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x20) return true;
+  return false;
+}
+
 export function formatLogfmt(entries: [string, unknown][]): string {
   let line = '';
   for (const [key, value] of entries) {
     const s = stringify(value);
-    const v = NEEDS_QUOTES.test(s) || /[\u0000-\u001f]/.test(s) ? JSON.stringify(s) : s;
+    const v = NEEDS_QUOTES.test(s) || hasControlChars(s) ? JSON.stringify(s) : s;
     line += (line ? ' ' : '') + key + '=' + v;
   }
   return line + '\n';

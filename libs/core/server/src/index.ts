@@ -1,1 +1,7 @@
-// Public surface of server: everything else in this folder is internal.
+// Public surface of server: the HTTP (NestJS) and gRPC servers every process runs, admin pages, tenancy at the edge.
+export * from './http-server';
+export * from './grpc-server';
+export * from './pages';
+export * from './tenant';
+export * from './error-filter';
+export { AdminController } from './admin.controller';

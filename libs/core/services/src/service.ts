@@ -55,7 +55,10 @@ export abstract class Service {
     return this.abort.signal;
   }
 
-  protected async starting(_signal: AbortSignal): Promise<void> {}
+  /** Default: nothing to prepare. */
+  protected async starting(_signal: AbortSignal): Promise<void> {
+    return undefined;
+  }
 
   /** Default: idle until stop is requested. */
   protected running(signal: AbortSignal): Promise<void> {
@@ -65,7 +68,10 @@ export abstract class Service {
     });
   }
 
-  protected async stopping(_failure: unknown): Promise<void> {}
+  /** Default: nothing to release. */
+  protected async stopping(_failure: unknown): Promise<void> {
+    return undefined;
+  }
 
   addListener(listener: StateListener): void {
     this.listeners.push(listener);

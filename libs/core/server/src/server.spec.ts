@@ -1,0 +1,234 @@
+import { Body, Controller, Get, Post } from '@nestjs/common';
+import * as grpc from '@grpc/grpc-js';
+import { fromJSON } from '@grpc/proto-loader';
+import { Counter, Registry } from 'prom-client';
+import { LimitError } from '@panoptes/common';
+import { nopLogger } from '@panoptes/log';
+import { GrpcServer, healthService, unaryHandler, withTenant } from './grpc-server';
+import { HttpServer } from './http-server';
+import { RingPage, StatusSource } from './pages';
+import { Tenant, TenancyOptions } from './tenant';
+
+@Controller('test')
+class EchoController {
+  @Get('whoami')
+  whoami(@Tenant() tenant: string): { tenant: string } {
+    return { tenant };
+  }
+
+  @Post('json')
+  json(@Tenant() tenant: string, @Body() body: unknown): unknown {
+    return { tenant, body };
+  }
+
+  @Get('limited')
+  limited(@Tenant() tenant: string): never {
+    throw new LimitError('rate_limited', `ingestion rate limit of 10 samples/s exceeded for tenant "${tenant}"`, { tenant });
+  }
+
+  @Get('boom')
+  boom(): never {
+    throw new Error('secret internal detail');
+  }
+}
+
+function status(ready: boolean): StatusSource {
+  return {
+    ready: () => ready,
+    services: () => [
+      { name: 'server', state: 'Running' },
+      { name: 'ingester', state: ready ? 'Running' : 'Starting' },
+    ],
+    configYaml: () => 'server:\n  http_listen_port: 0\n',
+  };
+}
+
+async function startHttp(tenancy: TenancyOptions, ready = true, pages: RingPage[] = []) {
+  const registry = new Registry();
+  new Counter({ name: 'panoptes_test_things_total', help: 'test', registers: [registry] }).inc();
+  const server = new HttpServer(
+    { listenAddress: '127.0.0.1', listenPort: 0, maxRequestBodyBytes: 1024, gracefulShutdownTimeoutMs: 1000 },
+    tenancy,
+    nopLogger,
+    registry,
+  );
+  server.addControllers([EchoController]);
+  for (const p of pages) server.addRingPage(p);
+  server.setStatusSource(status(ready));
+  await server.start();
+  const base = `http://127.0.0.1:${server.port}`;
+  return { server, base };
+}
+
+describe('HttpServer', () => {
+  const multi: TenancyOptions = { multitenancyEnabled: true, noAuthTenant: 'anonymous' };
+  let forgotten: string[] = [];
+  const page: RingPage = {
+    path: '/ingester/ring',
+    title: 'Ingester ring',
+    html: () => '<html><body><table><tr><td>ingester-1</td></tr></table></body></html>',
+    json: () => ({ shards: [{ id: 'ingester-1', state: 'ACTIVE' }] }),
+    forget: async (id) => {
+      forgotten.push(id);
+    },
+  };
+  let ctx: Awaited<ReturnType<typeof startHttp>>;
+
+  beforeAll(async () => {
+    ctx = await startHttp(multi, true, [page]);
+  });
+  afterAll(async () => {
+    await ctx.server.stop();
+  });
+
+  it('answers /ready with 200 when every service runs', async () => {
+    const res = await fetch(`${ctx.base}/ready`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('ready\n');
+  });
+
+  it('serves /metrics from the injected registry', async () => {
+    const res = await fetch(`${ctx.base}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('panoptes_test_things_total 1');
+  });
+
+  it('serves /config and /services (HTML and JSON)', async () => {
+    expect(await (await fetch(`${ctx.base}/config`)).text()).toContain('http_listen_port: 0');
+    const html = await (await fetch(`${ctx.base}/services`)).text();
+    expect(html).toContain('<td>ingester</td><td>Running</td>');
+    const json = await (await fetch(`${ctx.base}/services`, { headers: { Accept: 'application/json' } })).json();
+    expect(json).toEqual({ services: [{ name: 'server', state: 'Running' }, { name: 'ingester', state: 'Running' }] });
+  });
+
+  it('serves ring pages as HTML and JSON, and forgets an instance from the form', async () => {
+    const html = await fetch(`${ctx.base}/ingester/ring`);
+    expect(html.headers.get('content-type')).toContain('text/html');
+    expect(await html.text()).toContain('ingester-1');
+    const json = await (await fetch(`${ctx.base}/ingester/ring`, { headers: { Accept: 'application/json' } })).json();
+    expect(json).toEqual({ shards: [{ id: 'ingester-1', state: 'ACTIVE' }] });
+    forgotten = [];
+    const res = await fetch(`${ctx.base}/ingester/ring`, {
+      method: 'POST',
+      body: new URLSearchParams({ forget: 'ingester-9' }),
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(303);
+    expect(forgotten).toEqual(['ingester-9']);
+    const missing = await fetch(`${ctx.base}/ruler/ring`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('rings here: /ingester/ring');
+  });
+
+  it.each<[string, string, RequestInit, number, string]>([
+    ['a valid tenant header is read', '/test/whoami', { headers: { 'X-Scope-OrgID': 'team-a' } }, 200, '{"tenant":"team-a"}'],
+    ['a missing tenant is 401', '/test/whoami', {}, 401, 'no tenant ID: send the X-Scope-OrgID header'],
+    ['an invalid tenant is 400', '/test/whoami', { headers: { 'X-Scope-OrgID': 'a/b' } }, 400, 'contains unsupported characters'],
+    ['a too long tenant is 400', '/test/whoami', { headers: { 'X-Scope-OrgID': 'x'.repeat(151) } }, 400, 'longer than the limit of 150'],
+    ['a typed limit error is 429 with its message', '/test/limited', { headers: { 'X-Scope-OrgID': 't1' } }, 429, 'ingestion rate limit of 10 samples/s exceeded for tenant "t1"'],
+    ['an unexpected error is 500 without internals', '/test/boom', {}, 500, 'internal error'],
+    ['an unknown route is 404', '/nope', {}, 404, 'Cannot GET /nope'],
+    ['malformed JSON is 400', '/test/json', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Scope-OrgID': 't' }, body: '{oops' }, 400, 'cannot parse request body'],
+    ['a body over the limit is 413', '/test/json', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Scope-OrgID': 't' }, body: JSON.stringify({ x: 'y'.repeat(2000) }) }, 413, 'request body too large'],
+  ])('%s', async (_name, path, init, code, text) => {
+    const res = await fetch(`${ctx.base}${path}`, init);
+    expect(res.status).toBe(code);
+    expect(await res.text()).toContain(text);
+  });
+
+  it('keeps serving after bad requests', async () => {
+    const res = await fetch(`${ctx.base}/ready`);
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('HttpServer readiness and tenancy off', () => {
+  it('answers 503 listing the services that are not running', async () => {
+    const { server, base } = await startHttp({ multitenancyEnabled: true, noAuthTenant: 'anonymous' }, false);
+    const res = await fetch(`${base}/ready`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toBe('Some services are not Running:\ningester: Starting\n');
+    await server.stop();
+  });
+
+  it('uses the anonymous tenant when multi-tenancy is disabled', async () => {
+    const { server, base } = await startHttp({ multitenancyEnabled: false, noAuthTenant: 'anonymous' });
+    const res = await fetch(`${base}/test/whoami`, { headers: { 'X-Scope-OrgID': 'ignored' } });
+    expect(await res.json()).toEqual({ tenant: 'anonymous' });
+    await server.stop();
+  });
+});
+
+describe('GrpcServer', () => {
+  const ECHO = {
+    nested: {
+      test: {
+        nested: {
+          Msg: { fields: { text: { type: 'string', id: 1 } } },
+          Echo: { methods: { Say: { requestType: 'Msg', responseType: 'Msg' } } },
+        },
+      },
+    },
+  };
+  const Echo = (grpc.loadPackageDefinition(fromJSON(ECHO as Parameters<typeof fromJSON>[0])) as unknown as {
+    test: { Echo: grpc.ServiceClientConstructor };
+  }).test.Echo;
+  const tenancy: TenancyOptions = { multitenancyEnabled: true, noAuthTenant: 'anonymous' };
+  let server: GrpcServer;
+  let addr: string;
+
+  beforeAll(async () => {
+    server = new GrpcServer(
+      { listenAddress: '127.0.0.1', listenPort: 0, maxRecvMessageBytes: 1 << 20, maxSendMessageBytes: 1 << 20, gracefulShutdownTimeoutMs: 1000 },
+      nopLogger,
+    );
+    server.addService(Echo.service, {
+      Say: unaryHandler<{ text: string }, { text: string }>(tenancy, nopLogger, async (req, tenant) => {
+        if (req.text === 'limit') throw new LimitError('rate_limited', `limit exceeded for tenant "${tenant}"`);
+        return { text: `${tenant}:${req.text}` };
+      }),
+    });
+    server.setReadiness(() => true);
+    await server.start();
+    addr = `127.0.0.1:${server.port}`;
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  function call(client: grpc.Client, method: string, req: unknown, md: grpc.Metadata): Promise<unknown> {
+    return new Promise((resolve, reject) =>
+      (client as unknown as Record<string, (r: unknown, m: grpc.Metadata, cb: (e: grpc.ServiceError | null, v: unknown) => void) => void>)[method](
+        req,
+        md,
+        (err, res) => (err ? reject(err) : resolve(res)),
+      ),
+    );
+  }
+
+  it('answers the standard health check', async () => {
+    const client = new healthService(addr, grpc.credentials.createInsecure());
+    await expect(call(client, 'Check', { service: '' }, new grpc.Metadata())).resolves.toEqual({ status: 'SERVING' });
+    client.close();
+  });
+
+  it.each<[string, string | undefined, string, number | null, string]>([
+    ['carries the tenant in metadata', 't1', 'hi', null, 't1:hi'],
+    ['rejects a missing tenant as UNAUTHENTICATED', undefined, 'hi', grpc.status.UNAUTHENTICATED, 'no tenant ID'],
+    ['rejects an invalid tenant as INVALID_ARGUMENT', 'bad/tenant', 'hi', grpc.status.INVALID_ARGUMENT, 'unsupported characters'],
+    ['maps limit errors to RESOURCE_EXHAUSTED', 't2', 'limit', grpc.status.RESOURCE_EXHAUSTED, 'limit exceeded for tenant "t2"'],
+  ])('%s', async (_name, tenant, text, code, expected) => {
+    const client = new Echo(addr, grpc.credentials.createInsecure());
+    const md = tenant === undefined ? new grpc.Metadata() : withTenant(tenant);
+    try {
+      const res = await call(client, 'Say', { text }, md);
+      expect(code).toBeNull();
+      expect(res).toEqual({ text: expected });
+    } catch (err) {
+      expect((err as grpc.ServiceError).code).toBe(code);
+      expect((err as grpc.ServiceError).details).toContain(expected);
+    } finally {
+      client.close();
+    }
+  });
+});
