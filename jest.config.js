@@ -15,4 +15,7 @@ function findProjects(dir, depth = 0) {
 module.exports = {
   projects: ['apps', 'libs', 'e2e', 'tools'].flatMap((d) => findProjects(path.join(__dirname, d))),
   reporters: ['default', '<rootDir>/tools/jest/summary-reporter.js'],
+  // A global option: per-project values are ignored when Jest runs several projects.
+  // Integration tests start real servers; give them room without hiding hangs.
+  testTimeout: 30000,
 };

@@ -44,18 +44,33 @@ interface Watcher {
  * commit order, each in its own microtask queued at commit time.
  */
 export class MemoryKv implements KvStore {
-  private readonly data = new Map<string, Entry>();
+  // Shared by every view made with withConfig(); replaced only there, before the view is used.
+  private data: Map<string, Entry>;
   private readonly watchers = new Set<Watcher>();
   private readonly metrics: KvMetrics;
-  private version = 0;
+  private shared: { version: number; views: Set<MemoryKv> };
   private closed = false;
 
   constructor(
     private readonly config: MemoryKvConfig,
     private readonly logger: Logger,
-    registry: Registry,
+    private readonly registry: Registry,
   ) {
     this.metrics = new KvMetrics(registry);
+    this.data = new Map();
+    this.shared = { version: 0, views: new Set([this]) };
+  }
+
+  /**
+   * Another client of the same data with its own CAS policy and its own watches (closing it
+   * leaves this one open): what a second process would be for a networked store.
+   */
+  withConfig(overrides: Partial<MemoryKvConfig>): MemoryKv {
+    const view = new MemoryKv({ ...this.config, ...overrides }, this.logger, this.registry);
+    view.data = this.data;
+    view.shared = this.shared;
+    this.shared.views.add(view);
+    return view;
   }
 
   get(key: string): Promise<Buffer | undefined> {
@@ -131,6 +146,7 @@ export class MemoryKv implements KvStore {
   async close(): Promise<void> {
     this.closed = true;
     this.watchers.clear();
+    this.shared.views.delete(this);
   }
 
   private addWatcher(watcher: Watcher): void {
@@ -152,12 +168,14 @@ export class MemoryKv implements KvStore {
     if (value === undefined) {
       if (!this.data.delete(key)) return;
     } else {
-      this.data.set(key, { value: Buffer.from(value), version: ++this.version });
+      this.data.set(key, { value: Buffer.from(value), version: ++this.shared.version });
     }
     const stored = this.data.get(key)?.value;
-    for (const watcher of this.watchers) {
-      if (watcher.prefix ? key.startsWith(watcher.target) : key === watcher.target) {
-        this.schedule(watcher, key, stored);
+    for (const view of this.shared.views) {
+      for (const watcher of view.watchers) {
+        if (watcher.prefix ? key.startsWith(watcher.target) : key === watcher.target) {
+          view.schedule(watcher, key, stored);
+        }
       }
     }
   }

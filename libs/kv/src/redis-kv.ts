@@ -34,6 +34,8 @@ export interface RedisKvConfig extends KvCasConfig {
   requestTimeoutMs: number;
   /** Upper bound of the delay between reconnection attempts, in milliseconds. */
   maxReconnectBackoffMs: number;
+  /** Connection name shown by Redis CLIENT LIST, to tell this store's connections apart. */
+  clientName: string;
 }
 
 export function defaultRedisKvConfig(): RedisKvConfig {
@@ -47,6 +49,7 @@ export function defaultRedisKvConfig(): RedisKvConfig {
     dialTimeoutMs: 2000,
     requestTimeoutMs: 2000,
     maxReconnectBackoffMs: 2000,
+    clientName: 'panoptes-kv',
   };
 }
 
@@ -122,7 +125,8 @@ interface Watcher {
   fullPending: boolean;
   /** Single keys of a prefix watch due for a re-read. */
   keysPending: Set<string>;
-  pumping: boolean;
+  /** The running pump, if any: it re-checks the pending flags before it ends. */
+  pumping: Promise<void> | undefined;
 }
 
 /**
@@ -174,6 +178,9 @@ export class RedisKv implements KvStore {
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(times * 50, config.maxReconnectBackoffMs),
       lazyConnect: false,
+      connectionName: config.clientName || undefined,
+      // After close(), a socket that does not end cleanly is destroyed this soon (ms).
+      disconnectTimeout: 200,
     }) as ScriptedRedis;
     this.client.defineCommand('kvCas', { numberOfKeys: 3, lua: CAS_SCRIPT });
     this.client.defineCommand('kvDelete', { numberOfKeys: 3, lua: DELETE_SCRIPT });
@@ -275,7 +282,7 @@ export class RedisKv implements KvStore {
       seen: new Map(),
       fullPending: true,
       keysPending: new Set(),
-      pumping: false,
+      pumping: undefined,
     };
     this.watchers.add(watcher);
     signal.addEventListener(
@@ -294,10 +301,18 @@ export class RedisKv implements KvStore {
     await this.pump(watcher);
   }
 
-  /** Re-reads what the watcher has pending until nothing is; one pump per watcher at a time keeps deliveries ordered. */
-  private async pump(watcher: Watcher): Promise<void> {
-    if (watcher.pumping) return;
-    watcher.pumping = true;
+  /**
+   * Re-reads what the watcher has pending until nothing is. One pump per watcher at a time keeps
+   * deliveries ordered; a caller arriving while one runs waits for it (it sees the new flags).
+   */
+  private pump(watcher: Watcher): Promise<void> {
+    watcher.pumping ??= this.drain(watcher).finally(() => {
+      watcher.pumping = undefined;
+    });
+    return watcher.pumping;
+  }
+
+  private async drain(watcher: Watcher): Promise<void> {
     try {
       while (!watcher.signal.aborted && !this.closed && (watcher.fullPending || watcher.keysPending.size > 0)) {
         if (watcher.fullPending) {
@@ -320,8 +335,6 @@ export class RedisKv implements KvStore {
         key: watcher.target,
         err: errorMessage(err),
       });
-    } finally {
-      watcher.pumping = false;
     }
   }
 
@@ -409,8 +422,9 @@ export class RedisKv implements KvStore {
 
   private listKeys(prefix: string): Promise<string[]> {
     // Every member has score 0, so the index is ordered by key bytes and a prefix is a lex range.
+    // 0xff never occurs in UTF-8, so "(prefix\xff" bounds exactly the keys that start with prefix.
     const min = `[${prefix}`;
-    const max = prefix === '' ? '+' : `(${prefixEnd(prefix)}`;
+    const max = prefix === '' ? '+' : Buffer.concat([Buffer.from(`(${prefix}`), Buffer.from([0xff])]);
     return this.call(() => this.client.zrangebylex(this.indexKey, min, max));
   }
 
@@ -461,11 +475,6 @@ function splitAddr(addr: string): [string, number] {
     throw new ValidationError('invalid_kv_addr', `Redis KV address "${addr}" is not host:port; set it like 127.0.0.1:6379`);
   }
   return [addr.slice(0, idx), port];
-}
-
-/** The smallest string greater than every string that starts with `prefix` (by code units). */
-function prefixEnd(prefix: string): string {
-  return prefix + '\uffff';
 }
 
 async function quit(client: Redis): Promise<void> {
