@@ -186,16 +186,17 @@ svc_up() {
   rotate_log "$KAFKA_LOG"
   rotate_log "$KAFKA_OUT"
   log "starting Kafka $KAFKA_VERSION (KRaft, heap $KAFKA_HEAP) on $KAFKA_HOST:$KAFKA_PORT (state: $SVC_STATE_DIR)"
-  # setsid: own session, so the broker survives the calling shell/CI step.
-  # 9>&-: do not leak our lock fd into the daemon.
-  setsid "$(java_bin)" \
+  # daemon_exec: own session, no inherited fds (see lib.sh).
+  local java; java="$(java_bin)"
+  ( daemon_exec "$java" \
     -Xms128m -Xmx"$KAFKA_HEAP" \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
     -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
     -Dlog4j.configuration="file:$KAFKA_LOG4J" -Dkafka.logs.dir="$SVC_STATE_DIR" \
     -cp "$KAFKA_JARS/*" kafka.Kafka "$KAFKA_PROPS" \
-    </dev/null >"$KAFKA_OUT" 2>&1 9>&- &
+  ) </dev/null >"$KAFKA_OUT" 2>&1 &
   pid=$!
+  SVC_STARTED_PID=$pid
   echo "$pid" >"$SVC_PID_FILE"
   wait_until "$START_TIMEOUT" "$pid" "$KAFKA_LOG" "the broker on $KAFKA_HOST:$KAFKA_PORT" kafka_ready
   log "ready (pid $pid) on $KAFKA_HOST:$KAFKA_PORT in $(elapsed "$t0")"

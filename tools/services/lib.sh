@@ -51,7 +51,8 @@ elapsed() { # elapsed START_MS -> "12.3s"
 }
 
 # Take an exclusive lock for the rest of the process (or until fd closes).
-# lock NAME [TIMEOUT_SECONDS]. Uses fd 9; daemons must be started with 9>&-.
+# lock NAME [TIMEOUT_SECONDS]. Uses fd 9; daemons are started via daemon_exec,
+# which closes it, so they do not hold the lock.
 lock() {
   local name="$1" timeout="${2:-600}"
   mkdir -p "$SVC_LOCK_DIR"
@@ -123,6 +124,20 @@ stop_pid() {
   die "pid $pid is still alive after SIGKILL"
 }
 
+# daemon_exec CMD...: for use in a background subshell, `( daemon_exec ... ) &`.
+# Closes every inherited fd above 2 (our lock, and any pipe a CI runner or a
+# caller might wait on for EOF), starts a new session (setsid: survives the
+# calling shell/CI step, not killed with its process group), and execs CMD,
+# so $! is CMD's pid. Redirect stdin/stdout/stderr at the call site.
+daemon_exec() {
+  local f fd
+  for f in /proc/"$BASHPID"/fd/*; do
+    fd="${f##*/}"
+    if [ "$fd" -gt 2 ] 2>/dev/null; then exec {fd}>&- 2>/dev/null || true; fi
+  done
+  exec setsid "$@"
+}
+
 # ---------------------------------------------------------------- network
 # port_open HOST PORT: true if something accepts TCP connections there.
 port_open() {
@@ -167,11 +182,18 @@ wait_until() {
     if "$@"; then return 0; fi
     if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
       show_log_tail "$logfile" "${SVC_EXTRA_LOGS[@]}"
-      die "process $pid exited before $what (see $logfile)"
+      rm -f "$SVC_PID_FILE"
+      die "process $pid exited before $what (logs: $SVC_STATE_DIR)"
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
       show_log_tail "$logfile" "${SVC_EXTRA_LOGS[@]}"
-      die "timed out after ${timeout}s waiting for $what (pid $pid still running; see $logfile)"
+      if [ "$pid" = "${SVC_STARTED_PID:-}" ]; then
+        # Leave nothing half-started behind: we started it, we stop it.
+        log "stopping pid $pid, which this run started"
+        stop_pid "$pid" 30
+        rm -f "$SVC_PID_FILE"
+      fi
+      die "timed out after ${timeout}s waiting for $what (logs: $SVC_STATE_DIR)"
     fi
     sleep 0.5
   done

@@ -45,8 +45,8 @@ svc_install() {
   log "building $MINIO_MODULE@$MINIO_VERSION with $(go env GOVERSION) (first run only; takes several minutes on 2 cores)"
   mkdir -p "$MINIO_HOME"
   rm -rf "$MINIO_HOME/bin.tmp"
-  # Module and build caches live in the cache dir too (-modcacherw so that
-  # `rm -rf` of the cache dir works); the build cache is dropped afterwards.
+  # Module and build caches go to a private dir under the cache dir
+  # (-modcacherw so that `rm -rf` works), removed after a successful build.
   # GOTOOLCHAIN=local: use the installed Go, never download a toolchain.
   # CGO_ENABLED=0: a static binary, like MinIO's own release builds.
   # Heartbeat: 'go install' is silent for minutes.
@@ -70,7 +70,8 @@ svc_install() {
   [ -x "$MINIO_HOME/bin.tmp/minio" ] || die "go install did not produce $MINIO_HOME/bin.tmp/minio"
   rm -rf "${MINIO_HOME:?}/bin"
   mv "$MINIO_HOME/bin.tmp" "$MINIO_HOME/bin"
-  rm -rf "$PANOPTES_CACHE_DIR/go/build"
+  # The module (~1.2 GB) and build caches are only needed to rebuild: drop them.
+  rm -rf "${PANOPTES_CACHE_DIR:?}/go"
   log "built $MINIO_BIN ($(du -h "$MINIO_BIN" | cut -f1)) in $(elapsed "$t0")"
 }
 
@@ -96,15 +97,16 @@ svc_up() {
   mkdir -p "$MINIO_DATA"
   rotate_log "$MINIO_LOG"
   log "starting MinIO ($MINIO_VERSION) on $MINIO_HOST:$MINIO_PORT, console $MINIO_HOST:$MINIO_CONSOLE_PORT (state: $SVC_STATE_DIR)"
-  # setsid: own session, survives the calling shell. 9>&-: don't leak our lock.
+  # daemon_exec: own session, no inherited fds (see lib.sh).
   # GOMEMLIMIT keeps the Go heap modest on the shared machine.
-  MINIO_ROOT_USER="$MINIO_USER" MINIO_ROOT_PASSWORD="$MINIO_PASSWORD" \
-    MINIO_SITE_REGION="$MINIO_REGION" MINIO_UPDATE=off MINIO_CALLHOME_ENABLE=off \
-    MINIO_BROWSER_REDIRECT=off GOMEMLIMIT="${PANOPTES_MINIO_MEMLIMIT:-768MiB}" \
-    setsid "$MINIO_BIN" server "$MINIO_DATA" \
-      --address "$MINIO_HOST:$MINIO_PORT" --console-address "$MINIO_HOST:$MINIO_CONSOLE_PORT" \
-    </dev/null >"$MINIO_LOG" 2>&1 9>&- &
+  ( export MINIO_ROOT_USER="$MINIO_USER" MINIO_ROOT_PASSWORD="$MINIO_PASSWORD" \
+      MINIO_SITE_REGION="$MINIO_REGION" MINIO_UPDATE=off MINIO_CALLHOME_ENABLE=off \
+      MINIO_BROWSER_REDIRECT=off GOMEMLIMIT="${PANOPTES_MINIO_MEMLIMIT:-768MiB}"
+    daemon_exec "$MINIO_BIN" server "$MINIO_DATA" \
+      --address "$MINIO_HOST:$MINIO_PORT" --console-address "$MINIO_HOST:$MINIO_CONSOLE_PORT"
+  ) </dev/null >"$MINIO_LOG" 2>&1 &
   pid=$!
+  SVC_STARTED_PID=$pid
   echo "$pid" >"$SVC_PID_FILE"
   wait_until "$START_TIMEOUT" "$pid" "$MINIO_LOG" "GET /minio/health/live = 200" minio_live
   log "ready (pid $pid) on $MINIO_HOST:$MINIO_PORT in $(elapsed "$t0")"

@@ -67,11 +67,14 @@ svc_up() {
   write_conf
   rotate_log "$REDIS_LOG"
   log "starting $(redis-server --version | awk '{print $3}') on $REDIS_HOST:$REDIS_PORT (state: $SVC_STATE_DIR)"
-  # daemonize yes: redis forks, writes the pid file and returns. fd 9 is our lock.
-  redis-server "$REDIS_CONF" </dev/null 9>&- || { show_log_tail "$REDIS_LOG"; die "redis-server failed to start"; }
+  # daemonize yes: redis forks, writes the pid file and returns. daemon_exec
+  # closes inherited fds (our lock, callers' pipes) first; see lib.sh.
+  ( daemon_exec redis-server "$REDIS_CONF" ) </dev/null >/dev/null 2>>"$REDIS_LOG" \
+    || { show_log_tail "$REDIS_LOG"; die "redis-server failed to start"; }
   local i
   for ((i = 0; i < 50; i++)); do pid=$(redis_pid) && break; sleep 0.1; done
   [ -n "${pid:-}" ] || { show_log_tail "$REDIS_LOG"; die "redis-server did not write $SVC_PID_FILE"; }
+  SVC_STARTED_PID=$pid
   wait_until 20 "$pid" "$REDIS_LOG" "PONG on $REDIS_HOST:$REDIS_PORT" redis_ping
   log "ready (pid $pid) on $REDIS_HOST:$REDIS_PORT in $(elapsed "$t0")"
 }
