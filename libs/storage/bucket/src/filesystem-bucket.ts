@@ -167,7 +167,9 @@ export class FilesystemBucket implements Bucket {
     return { size: stat.size, lastModifiedMs: Math.floor(stat.mtimeMs) };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    // nothing to release: every operation opens and closes its own files
+  }
 
   private pathOf(key: string): string {
     validateObjectKey(key);
@@ -230,7 +232,7 @@ export class FilesystemBucket implements Bucket {
 
   private writeError(err: unknown, key: string): Error {
     if (err instanceof PanoptesError) return err;
-    if (err instanceof Error && err.name === 'AbortError') return err;
+    if (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError') return err as Error;
     switch (codeOf(err)) {
       case 'ENOTDIR':
       case 'EEXIST':

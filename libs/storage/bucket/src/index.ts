@@ -1,1 +1,21 @@
 // Public surface of bucket: everything else in this folder is internal.
+export type { Bucket, ListOptions, ObjectAttributes, PutOptions } from './bucket';
+export { listAll, readAll } from './bucket';
+export { InvalidRangeError, ObjectNotFoundError, isInvalidRange, isObjectNotFound } from './errors';
+export { MAX_OBJECT_KEY_BYTES, compareKeys, normalizeListPrefix, validateObjectKey } from './object-key';
+export { FilesystemBucket, defaultFilesystemBucketConfig } from './filesystem-bucket';
+export type { FilesystemBucketConfig } from './filesystem-bucket';
+export { S3Bucket, defaultS3BucketConfig } from './s3-bucket';
+export type { S3BucketConfig } from './s3-bucket';
+export { InMemoryBucket } from './memory-bucket';
+export { PrefixedBucket } from './prefixed-bucket';
+export { InstrumentedBucket } from './instrumented-bucket';
+export { CachingBucket, DEFAULT_SUBRANGE_SIZE_BYTES } from './caching-bucket';
+export type { CachingBucketOptions, CachingBucketRule } from './caching-bucket';
+export type { Cache } from './cache';
+export { MemoryCache, defaultMemoryCacheConfig } from './memory-cache';
+export type { MemoryCacheConfig } from './memory-cache';
+export { RedisCache, defaultRedisCacheConfig } from './redis-cache';
+export type { RedisCacheConfig } from './redis-cache';
+export { createBucket, defaultBucketConfig } from './create-bucket';
+export type { BucketBackend, BucketConfig } from './create-bucket';

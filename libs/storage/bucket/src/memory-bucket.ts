@@ -71,7 +71,9 @@ export class InMemoryBucket implements Bucket {
     return { size: obj.data.length, lastModifiedMs: obj.lastModifiedMs };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    // nothing to release
+  }
 
   private lookup(key: string): StoredObject {
     validateObjectKey(key);

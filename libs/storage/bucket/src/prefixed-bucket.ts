@@ -60,7 +60,9 @@ export class PrefixedBucket implements Bucket {
     return this.relabel(key, (full) => this.inner.attributes(full));
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    // the inner bucket belongs to whoever created it
+  }
 
   private full(key: string): string {
     return this.prefix + validateObjectKey(key);
