@@ -5,7 +5,8 @@ import nx from '@nx/eslint-plugin';
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
-  { ignores: ['**/dist', '**/node_modules', '**/.nx', 'data/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['**/dist', '**/node_modules', '**/.nx', 'data/**', 'coverage/**'] },
+  { files: ['**/*.js'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } } },
   {
     files: ['**/*.ts'],
     rules: {
@@ -39,7 +40,7 @@ export default [
     },
   },
   {
-    files: ['libs/core/config/**/*.ts', 'libs/core/testing/**/*.ts', '**/*.spec.ts', 'e2e/**/*.ts', 'tools/**/*.ts'],
+    files: ['libs/core/config/**/*.ts', 'libs/core/testing/**/*.ts', '**/*.spec.ts', 'e2e/**/*.ts', 'tools/**/*.ts', 'libs/modules/src/main.ts', 'libs/modules/src/docs.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 ];

@@ -27,6 +27,4 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   testMatch: ['**/*.spec.ts'],
-  // Projects that have no tests yet (component shells) must not fail `nx test`.
-  passWithNoTests: true,
 };

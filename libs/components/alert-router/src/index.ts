@@ -1,1 +1,2 @@
-// Public surface of alert-router: everything else in this folder is internal.
+// Public surface of the alert-router component.
+export * from './alert-router';

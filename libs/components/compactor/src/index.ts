@@ -1,1 +1,2 @@
-// Public surface of compactor: everything else in this folder is internal.
+// Public surface of the compactor component.
+export * from './compactor';

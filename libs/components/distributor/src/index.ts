@@ -1,1 +1,2 @@
-// Public surface of distributor: everything else in this folder is internal.
+// Public surface of the distributor component.
+export * from './distributor';

@@ -1,1 +1,2 @@
-// Public surface of ingester: everything else in this folder is internal.
+// Public surface of the ingester component.
+export * from './ingester';

@@ -1,1 +1,2 @@
-// Public surface of querier: everything else in this folder is internal.
+// Public surface of the querier component.
+export * from './querier';

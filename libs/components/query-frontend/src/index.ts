@@ -1,1 +1,2 @@
-// Public surface of query-frontend: everything else in this folder is internal.
+// Public surface of the query-frontend component.
+export * from './query-frontend';

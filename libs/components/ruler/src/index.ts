@@ -1,1 +1,2 @@
-// Public surface of ruler: everything else in this folder is internal.
+// Public surface of the ruler component.
+export * from './ruler';

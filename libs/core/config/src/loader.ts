@@ -248,7 +248,8 @@ export function loadConfig<S extends SectionSpec<Fields>>(spec: S, options: Load
   }
 
   for (const f of fields) checkBounds(f, getPath(config, f.path), problems);
-  if (problems.length === 0) validateSections(spec, config, problems);
+  // Fields that failed to convert kept their defaults, so cross-field checks still see typed values.
+  validateSections(spec, config, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     config: config as ConfigOf<S>,

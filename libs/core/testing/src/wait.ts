@@ -1,11 +1,17 @@
 /** Polls `check` until it returns a truthy value or the timeout passes; the last error is kept. */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5000, intervalMs = 20): Promise<T> {
+type Falsy = undefined | null | false | 0 | '';
+
+export async function eventually<T>(
+  check: () => Promise<T | Falsy> | T | Falsy,
+  timeoutMs = 5000,
+  intervalMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const v = await check();
-      if (v) return v;
+      if (v) return v as T;
     } catch (err) {
       lastError = err;
     }

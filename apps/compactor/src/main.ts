@@ -1,0 +1,4 @@
+// The compactor binary: the panoptes binary with -target=compactor fixed.
+import { runMain } from '@panoptes/modules';
+
+runMain('compactor');

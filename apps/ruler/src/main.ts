@@ -1,0 +1,4 @@
+// The ruler binary: the panoptes binary with -target=ruler fixed.
+import { runMain } from '@panoptes/modules';
+
+runMain('ruler');

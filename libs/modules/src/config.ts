@@ -1,0 +1,177 @@
+import { bool, ConfigOf, duration, int, list, oneOf, section, str } from '@panoptes/config';
+import { TARGETS } from './targets';
+
+/**
+ * Per-tenant limits: defaults here, overridable per tenant in the runtime config file.
+ * Flags follow Mimir's names where Mimir has the same limit.
+ */
+export const limitsSpec = section(
+  '',
+  {
+    ingestionRate: int(10_000, 'Per-tenant ingestion rate limit in samples per second.', {
+      flag: 'distributor.ingestion-rate-limit',
+      min: 0,
+      perTenant: true,
+    }),
+    ingestionBurstSize: int(200_000, 'Per-tenant allowed ingestion burst size, in samples.', {
+      flag: 'distributor.ingestion-burst-size',
+      min: 0,
+      perTenant: true,
+    }),
+    maxLabelNamesPerSeries: int(30, 'Maximum number of label names per series.', {
+      flag: 'validation.max-label-names-per-series',
+      min: 0,
+      perTenant: true,
+    }),
+    maxGlobalSeriesPerUser: int(150_000, 'Maximum in-memory series per tenant across the cluster; 0 disables.', {
+      yaml: 'max_global_series_per_user',
+      flag: 'ingester.max-global-series-per-user',
+      min: 0,
+      perTenant: true,
+    }),
+    compactorBlocksRetentionPeriodMs: duration(0, 'Delete blocks older than this; 0 keeps them forever.', {
+      flag: 'compactor.blocks-retention-period',
+      perTenant: true,
+    }),
+  },
+  { yaml: 'limits' },
+);
+
+const serverSpec = section('server', {
+  httpListenAddress: str('', 'HTTP server listen address; empty means all interfaces.'),
+  httpListenPort: int(8080, 'HTTP server listen port; 0 picks a free port.', { min: 0, max: 65535 }),
+  grpcListenAddress: str('', 'gRPC server listen address; empty means all interfaces.'),
+  grpcListenPort: int(9095, 'gRPC server listen port; 0 picks a free port.', { min: 0, max: 65535 }),
+  httpMaxRequestBodyBytes: int(104_857_600, 'Largest JSON or form request body accepted, in bytes.', { min: 1 }),
+  grpcMaxRecvMsgSize: int(104_857_600, 'Largest gRPC message received, in bytes.', { min: 1 }),
+  grpcMaxSendMsgSize: int(104_857_600, 'Largest gRPC message sent, in bytes.', { min: 1 }),
+  gracefulShutdownTimeoutMs: duration(30_000, 'How long to wait for in-flight requests when shutting down.'),
+  logLevel: oneOf(['debug', 'info', 'warn', 'error'] as const, 'info', 'Only log messages at this level or above.'),
+  logFormat: oneOf(['logfmt', 'json'] as const, 'logfmt', 'Log line format.'),
+});
+
+const redisSpec = (help: string) =>
+  section('redis', {
+    endpoint: str('127.0.0.1:6379', `Redis host:port for ${help}.`),
+    username: str('', 'Redis ACL user name.'),
+    password: str('', 'Redis password.', { secret: true }),
+    db: int(0, 'Redis database number.', { min: 0 }),
+    keyPrefix: str('panoptes/', 'Prefix added to every key, so several clusters can share one Redis.'),
+    timeoutMs: duration(5_000, 'Timeout of each Redis operation.'),
+  });
+
+const kvSpec = section('kv', {
+  store: oneOf(['memory', 'redis'] as const, 'memory', 'Where the rings keep their state: memory (one process only) or redis (shared).'),
+  redis: redisSpec('the ring key-value store'),
+  casMaxRetries: int(10, 'Compare-and-swap attempts before giving up under contention.', { min: 1 }),
+});
+
+const storageSpec = section('common.storage', {
+  backend: oneOf(['filesystem', 's3'] as const, 'filesystem', 'Object storage backend for blocks, rules and alert-router state.'),
+  filesystem: section('filesystem', {
+    dir: str('./data/objects', 'Directory holding the objects of the filesystem backend.'),
+  }),
+  s3: section('s3', {
+    endpoint: str('', 'S3 endpoint URL, e.g. http://127.0.0.1:9000 for MinIO; empty for AWS.'),
+    region: str('us-east-1', 'S3 region.'),
+    bucketName: str('panoptes', 'S3 bucket name.'),
+    accessKeyId: str('', 'S3 access key ID.'),
+    secretAccessKey: str('', 'S3 secret access key.', { secret: true }),
+    forcePathStyle: bool(true, 'Use path-style addressing (MinIO and most S3-compatible servers need it).'),
+    requestTimeoutMs: duration(30_000, 'Timeout of each S3 request.'),
+    maxRetries: int(3, 'Retries of a failed S3 request.', { min: 0 }),
+  }),
+  cache: section('cache', {
+    backend: oneOf(['none', 'memory', 'redis'] as const, 'memory', 'Cache for object reads: none, memory (LRU) or redis.'),
+    memoryMaxBytes: int(268_435_456, 'Size of the in-memory object cache, in bytes.', { min: 0 }),
+    redis: redisSpec('the object cache'),
+  }),
+});
+
+const ingestSpec = section('ingest-storage', {
+  backend: oneOf(['in-process', 'kafka'] as const, 'in-process', 'The ingest log between distributors and ingesters: in-process (single process, local WAL) or kafka.'),
+  topic: str('panoptes-ingest', 'Topic (log) name.'),
+  partitions: int(1, 'Number of partitions the topic is created with, when it does not exist.', { min: 1 }),
+  inProcess: section('in-process', {
+    dir: str('./data/ingest', 'Directory of the in-process ingest log WAL.'),
+    fsync: bool(true, 'fsync every produced batch before acknowledging it.'),
+  }),
+  kafka: section('kafka', {
+    brokers: list(['127.0.0.1:9092'], 'Kafka bootstrap brokers, comma-separated host:port.'),
+    clientId: str('panoptes', 'Kafka client ID.'),
+    consumerGroup: str('panoptes-ingester', 'Consumer group prefix of the ingesters.'),
+    requestTimeoutMs: duration(10_000, 'Timeout of each Kafka request.'),
+  }),
+}, { yaml: 'ingest_storage' });
+
+const ringSpec = (prefix: string) =>
+  section(prefix, {
+    heartbeatPeriodMs: duration(15_000, 'How often an instance updates its heartbeat in the ring.'),
+    heartbeatTimeoutMs: duration(60_000, 'An instance whose heartbeat is older than this is unhealthy.'),
+    numTokens: int(128, 'Tokens each instance owns in the ring.', { min: 1 }),
+    replicationFactor: int(3, 'Copies of each series written in classic (non-Kafka) mode.', { min: 1 }),
+    zoneAwarenessEnabled: bool(false, 'Place replicas in distinct zones.'),
+    instanceId: str('', 'This instance\'s ID in the ring; defaults to the host name.'),
+    instanceAddr: str('', 'Address other instances use to reach this one; defaults to the first private IP.'),
+    instanceZone: str('', 'This instance\'s availability zone.'),
+  });
+
+export const panoptesConfigSpec = section(
+  '',
+  {
+    target: list(['all'], `Components to run, comma-separated: ${TARGETS.join(', ')}.`),
+    auth: section('auth', {
+      multitenancyEnabled: bool(true, 'Require X-Scope-OrgID on every request; when false every request belongs to no_auth_tenant.'),
+      noAuthTenant: str('anonymous', 'Tenant of every request when multi-tenancy is disabled.'),
+    }),
+    server: serverSpec,
+    kv: kvSpec,
+    common: section('', { storage: storageSpec }, { yaml: 'common' }),
+    ingestStorage: ingestSpec,
+    runtimeConfig: section('runtime-config', {
+      file: str('', 'YAML file of per-tenant limit overrides, reloaded periodically.'),
+      reloadPeriodMs: duration(10_000, 'How often the runtime config file is re-read.', { yaml: 'period', flag: 'reload-period', min: 100 }),
+    }),
+    distributor: section('distributor', {
+      ring: ringSpec('ring'),
+    }),
+    ingester: section('ingester', {
+      ring: ringSpec('ring'),
+    }),
+    querier: section('querier', {
+      queryIngestersWithinMs: duration(13 * 3_600_000, 'Query ingesters only for data newer than this.'),
+    }),
+    queryFrontend: section('query-frontend', {
+      splitQueriesByIntervalMs: duration(24 * 3_600_000, 'Split range queries into pieces of this length.'),
+    }),
+    compactor: section('compactor', {
+      ring: ringSpec('ring'),
+      dataDir: str('./data/compactor', 'Local scratch directory for compaction.'),
+    }),
+    ruler: section('ruler', {
+      ring: ringSpec('ring'),
+      evaluationIntervalMs: duration(60_000, 'Default evaluation interval of rule groups.'),
+    }),
+    alertRouter: section('alert-router', {
+      ring: ringSpec('ring'),
+      dataDir: str('./data/alert-router', 'Local directory for alert-router state.'),
+    }),
+    limits: limitsSpec,
+  },
+  {
+    validate: (c) => {
+      const problems: string[] = [];
+      for (const t of c.target) {
+        if (!TARGETS.includes(t)) problems.push(`target: unknown target "${t}" (known: ${TARGETS.join(', ')})`);
+      }
+      if (c.target.length === 0) problems.push('target: at least one target is required');
+      if (c.common.storage.backend === 's3' && c.common.storage.s3.bucketName === '') {
+        problems.push('common.storage.s3.bucket_name: required when common.storage.backend is s3');
+      }
+      return problems;
+    },
+  },
+);
+
+export type PanoptesConfig = ConfigOf<typeof panoptesConfigSpec>;
+export type LimitsConfig = ConfigOf<typeof limitsSpec>;

@@ -1,0 +1,355 @@
+import { mkdir } from 'node:fs/promises';
+import { hostname, networkInterfaces } from 'node:os';
+import type { Registry } from 'prom-client';
+import { Clock, SystemClock } from '@panoptes/common';
+import { TenantLimits, RuntimeConfigService } from '@panoptes/config';
+import type { Logger } from '@panoptes/log';
+import { FunctionService, ModuleGraph, Service } from '@panoptes/services';
+import { GrpcServer, HttpServer, RingPage } from '@panoptes/server';
+import { KvStore, MemoryKv, RedisKv, defaultKvCasConfig, defaultRedisKvConfig } from '@panoptes/kv';
+import {
+  Lifecycler,
+  PartitionInstanceLifecycler,
+  PartitionRingWatcher,
+  Ring,
+  defaultPartitionInstanceLifecyclerConfig,
+  defaultPartitionRingConfig,
+  partitionIdFromInstanceId,
+  renderPartitionRingHtml,
+  renderPartitionRingJson,
+  renderRingHtml,
+  renderRingJson,
+} from '@panoptes/ring';
+import { createBucket, defaultS3BucketConfig } from '@panoptes/bucket';
+import { IngestLog, InProcessIngestLog, KafkaIngestLog, defaultInProcessIngestLogConfig, defaultKafkaIngestLogConfig } from '@panoptes/ingest';
+import { Distributor } from '@panoptes/distributor';
+import { Ingester } from '@panoptes/ingester';
+import { Querier } from '@panoptes/querier';
+import { QueryFrontend } from '@panoptes/query-frontend';
+import { Compactor } from '@panoptes/compactor';
+import { Ruler } from '@panoptes/ruler';
+import { AlertRouter } from '@panoptes/alert-router';
+import { limitsSpec, PanoptesConfig } from './config';
+import { COMPONENTS } from './targets';
+
+/** What a process is made of once its modules are built: the services to run, in order. */
+export interface ProcessWiring {
+  services: Service[];
+  http: HttpServer;
+  grpc: GrpcServer;
+  /** Each built module's value, by module name (for tests and tools). */
+  modules: Map<string, unknown>;
+}
+
+type RingConfigSection = PanoptesConfig['ingester']['ring'];
+
+function defaultInstanceAddr(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/**
+ * Builds the module graph of a Panoptes process. Module names are what `-target` accepts (the
+ * components and `all`) plus the shared pieces they depend on. Every module that owns a resource
+ * contributes a Service, so the ServiceManager starts resources before their users and stops them
+ * after.
+ */
+export async function buildModules(
+  config: PanoptesConfig,
+  logger: Logger,
+  registry: Registry,
+  clock: Clock = new SystemClock(),
+): Promise<ProcessWiring> {
+  const services: Service[] = [];
+  const graph = new ModuleGraph();
+  const tenancy = { multitenancyEnabled: config.auth.multitenancyEnabled, noAuthTenant: config.auth.noAuthTenant };
+  const log = (component: string) => logger.with({ component });
+  const singleProcess = config.target.includes('all');
+
+  const http = new HttpServer(
+    {
+      listenAddress: config.server.httpListenAddress || '0.0.0.0',
+      listenPort: config.server.httpListenPort,
+      maxRequestBodyBytes: config.server.httpMaxRequestBodyBytes,
+      gracefulShutdownTimeoutMs: config.server.gracefulShutdownTimeoutMs,
+    },
+    tenancy,
+    log('server'),
+    registry,
+  );
+  const grpc = new GrpcServer(
+    {
+      listenAddress: config.server.grpcListenAddress || '0.0.0.0',
+      listenPort: config.server.grpcListenPort,
+      maxRecvMessageBytes: config.server.grpcMaxRecvMsgSize,
+      maxSendMessageBytes: config.server.grpcMaxSendMsgSize,
+      gracefulShutdownTimeoutMs: config.server.gracefulShutdownTimeoutMs,
+    },
+    log('server'),
+  );
+
+  const value = <T>(modules: Map<string, unknown>, name: string) => modules.get(name) as T;
+  const built = new Map<string, unknown>();
+  const register = <T>(name: string, deps: string[], init: () => T | Promise<T>, userVisible = false) =>
+    graph.register(name, {
+      deps,
+      userVisible,
+      init: async () => {
+        const v = await init();
+        built.set(name, v);
+        return v;
+      },
+    });
+
+  // The servers start first so /ready can say what is still starting.
+  register('server', [], () => {
+    services.push(http, grpc);
+    return { http, grpc };
+  });
+
+  register('runtime-config', [], () => {
+    const limits = new TenantLimits(limitsSpec, config.limits);
+    if (config.runtimeConfig.file) {
+      services.push(
+        new RuntimeConfigService(
+          { file: config.runtimeConfig.file, reloadPeriodMs: config.runtimeConfig.reloadPeriodMs },
+          limits,
+          log('runtime-config'),
+          registry,
+        ),
+      );
+    }
+    return limits;
+  });
+
+  register('kv', [], () => {
+    const cas = { ...defaultKvCasConfig(), maxRetries: config.kv.casMaxRetries };
+    const kv: KvStore =
+      config.kv.store === 'redis'
+        ? new RedisKv(
+            {
+              ...defaultRedisKvConfig(),
+              ...cas,
+              addr: config.kv.redis.endpoint,
+              password: config.kv.redis.password,
+              db: config.kv.redis.db,
+              prefix: config.kv.redis.keyPrefix,
+              requestTimeoutMs: config.kv.redis.timeoutMs,
+            },
+            log('kv'),
+            registry,
+          )
+        : new MemoryKv(cas, log('kv'), registry);
+    services.push(
+      new FunctionService('kv', {
+        // A Redis KV proves it can reach Redis before anything builds on it.
+        starting: async () => void (await kv.list('ring/')),
+        stopping: () => kv.close(),
+      }),
+    );
+    return kv;
+  });
+
+  register('bucket', [], () => {
+    const s = config.common.storage;
+    const bucket = createBucket(
+      {
+        backend: s.backend,
+        filesystem: { dir: s.filesystem.dir },
+        s3: {
+          ...defaultS3BucketConfig(),
+          endpoint: s.s3.endpoint,
+          region: s.s3.region,
+          bucketName: s.s3.bucketName,
+          accessKeyId: s.s3.accessKeyId,
+          secretAccessKey: s.s3.secretAccessKey,
+          forcePathStyle: s.s3.forcePathStyle,
+          insecure: s.s3.endpoint.startsWith('http://'),
+          requestTimeoutMs: s.s3.requestTimeoutMs,
+          maxRetries: s.s3.maxRetries,
+        },
+      },
+      'blocks',
+      log('bucket'),
+      registry,
+    );
+    services.push(
+      new FunctionService('bucket', {
+        // Fails start-up with a clear error when the bucket is unreachable or misconfigured:
+        // the filesystem root must be a directory we can create, the S3 bucket must exist.
+        starting: async () => {
+          if (s.backend === 'filesystem') await mkdir(s.filesystem.dir, { recursive: true });
+          for await (const _key of bucket.list('')) break;
+        },
+        stopping: () => bucket.close(),
+      }),
+    );
+    return bucket;
+  });
+
+  register('ingest-log', [], () => {
+    const c = config.ingestStorage;
+    const ingestLog: IngestLog =
+      c.backend === 'kafka'
+        ? new KafkaIngestLog(
+            {
+              ...defaultKafkaIngestLogConfig(),
+              brokers: c.kafka.brokers,
+              topic: c.topic,
+              clientId: c.kafka.clientId,
+              requestTimeoutMs: c.kafka.requestTimeoutMs,
+            },
+            log('ingest-log'),
+            registry,
+          )
+        : new InProcessIngestLog(
+            { ...defaultInProcessIngestLogConfig(), dir: c.inProcess.dir, fsync: c.inProcess.fsync },
+            log('ingest-log'),
+            registry,
+          );
+    services.push(
+      new FunctionService('ingest-log', {
+        starting: () => ingestLog.ensureTopic(c.partitions),
+        stopping: () => ingestLog.close(),
+      }),
+    );
+    return ingestLog;
+  });
+
+  const instanceId = (ring: RingConfigSection) => ring.instanceId || hostname();
+  const ringClient = (name: string, ring: RingConfigSection, modules: Map<string, unknown>) => {
+    const r = new Ring(
+      {
+        key: `ring/${name}`,
+        name,
+        heartbeatTimeoutMs: ring.heartbeatTimeoutMs,
+        replicationFactor: ring.replicationFactor,
+        zoneAwarenessEnabled: ring.zoneAwarenessEnabled,
+      },
+      value<KvStore>(modules, 'kv'),
+      clock,
+      log(`${name}-ring`),
+      registry,
+    );
+    services.push(r);
+    http.addRingPage(tokenRingPage(name, r, ring.heartbeatTimeoutMs, clock));
+    return r;
+  };
+  const lifecycler = (name: string, ring: RingConfigSection, modules: Map<string, unknown>) => {
+    const l = new Lifecycler(
+      {
+        ringKey: `ring/${name}`,
+        ringName: name,
+        id: instanceId(ring),
+        addr: ring.instanceAddr || `${defaultInstanceAddr()}:${config.server.grpcListenPort}`,
+        zone: ring.instanceZone,
+        numTokens: ring.numTokens,
+        heartbeatPeriodMs: ring.heartbeatPeriodMs,
+        minReadyDurationMs: 0,
+        unregisterOnShutdown: true,
+      },
+      value<KvStore>(modules, 'kv'),
+      clock,
+      log(`${name}-lifecycler`),
+      registry,
+    );
+    services.push(l);
+    return l;
+  };
+
+  register('ingester-ring', ['server', 'kv'], () => ringClient('ingester', config.ingester.ring, built));
+
+  register('ingester-partition-ring', ['server', 'kv'], () => {
+    const watcher = new PartitionRingWatcher(defaultPartitionRingConfig(), value<KvStore>(built, 'kv'), log('partition-ring'), registry);
+    services.push(watcher);
+    http.addRingPage({
+      path: '/ingester/partition-ring',
+      title: 'Ingester partition ring',
+      html: () => renderPartitionRingHtml(watcher.ring().desc, clock.now(), { title: 'Ingester partition ring' }),
+      json: () => ({ partitions: renderPartitionRingJson(watcher.ring().desc, clock.now()) }),
+    });
+    return watcher;
+  });
+
+  const component = (
+    name: (typeof COMPONENTS)[number],
+    deps: string[],
+    make: () => Service,
+  ) =>
+    register(
+      name,
+      ['server', 'runtime-config', ...deps],
+      () => {
+        const s = make();
+        services.push(s);
+        return s;
+      },
+      true,
+    );
+
+  component('distributor', ['ingester-ring', 'ingester-partition-ring', 'ingest-log'], () => new Distributor(log('distributor'), registry));
+
+  component('ingester', ['kv', 'ingest-log', 'bucket', 'ingester-ring', 'ingester-partition-ring'], () => {
+    const ring = config.ingester.ring;
+    lifecycler('ingester', ring, built);
+    let partitionId: number;
+    try {
+      partitionId = partitionIdFromInstanceId(instanceId(ring));
+    } catch (err) {
+      // One process owns the only partition; a cluster must name its ingesters ingester-zone-a-3.
+      if (!singleProcess) throw err;
+      partitionId = 0;
+    }
+    services.push(
+      new PartitionInstanceLifecycler(
+        { ...defaultPartitionInstanceLifecyclerConfig(), instanceId: instanceId(ring), partitionId, minPendingMs: singleProcess ? 0 : 10_000 },
+        value<KvStore>(built, 'kv'),
+        clock,
+        log('ingester'),
+        registry,
+      ),
+    );
+    return new Ingester(log('ingester'), registry);
+  });
+
+  component('querier', ['ingester-ring', 'bucket'], () => new Querier(log('querier'), registry));
+  component('query-frontend', [], () => new QueryFrontend(log('query-frontend'), registry));
+
+  component('compactor', ['kv', 'bucket'], () => {
+    ringClient('compactor', config.compactor.ring, built);
+    lifecycler('compactor', config.compactor.ring, built);
+    return new Compactor(log('compactor'), registry);
+  });
+
+  component('ruler', ['kv', 'bucket'], () => {
+    ringClient('ruler', config.ruler.ring, built);
+    lifecycler('ruler', config.ruler.ring, built);
+    return new Ruler(log('ruler'), registry);
+  });
+
+  component('alert-router', ['kv', 'bucket'], () => {
+    ringClient('alert-router', config.alertRouter.ring, built);
+    lifecycler('alert-router', config.alertRouter.ring, built);
+    return new AlertRouter(log('alert-router'), registry);
+  });
+
+  register('all', [...COMPONENTS], () => null, true);
+
+  const modules = await graph.init(config.target);
+  return { services, http, grpc, modules };
+}
+
+function tokenRingPage(name: string, ring: Ring, heartbeatTimeoutMs: number, clock: Clock): RingPage {
+  const path = `/${name}/ring`;
+  const title = `${name[0].toUpperCase()}${name.slice(1)} ring`;
+  return {
+    path,
+    title,
+    html: () => renderRingHtml(ring.desc(), clock.now(), heartbeatTimeoutMs, { title, forgetAction: path }),
+    json: () => ({ shards: renderRingJson(ring.desc(), clock.now(), heartbeatTimeoutMs) }),
+    forget: async (id) => void (await ring.forget(id)),
+  };
+}
+
