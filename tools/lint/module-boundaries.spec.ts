@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -10,24 +12,35 @@ interface LintMessage {
 
 /**
  * Lints `code` as if it were a new file at `path` with the project's own ESLint config, in a child
- * process (ESLint loads its flat config with a dynamic import that Jest's VM cannot run).
+ * process (ESLint loads its flat config with a dynamic import that Jest's VM cannot run). The rule
+ * needs Nx's project graph, which `npm run lint` computes first (`nx show projects`); so do we.
  */
 function boundaryErrors(path: string, code: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
+  const dir = mkdtempSync(join(tmpdir(), 'boundaries-'));
+  const out = join(dir, 'result.json');
+  return new Promise<string[]>((resolve, reject) => {
     const child = execFile(
       process.execPath,
-      [join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--format', 'json', '--stdin', '--stdin-filename', join(ROOT, path)],
+      [join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--format', 'json', '--output-file', out, '--stdin', '--stdin-filename', join(ROOT, path)],
       { cwd: ROOT, maxBuffer: 16 << 20 },
-      (err, stdout) => {
+      (err, _stdout, stderr) => {
         // Exit code 1 means "lint errors found"; anything else is a broken run.
-        if (err && err.code !== 1) return reject(new Error(`eslint failed: ${err.message}`));
-        const [result] = JSON.parse(stdout) as Array<{ messages: LintMessage[] }>;
-        resolve(result.messages.filter((m) => m.ruleId === '@nx/enforce-module-boundaries').map((m) => m.message));
+        if (err && err.code !== 1) return reject(new Error(`eslint failed: ${err.message}\n${stderr}`));
+        try {
+          const [result] = JSON.parse(readFileSync(out, 'utf8')) as Array<{ messages: LintMessage[] }>;
+          resolve(result.messages.filter((m) => m.ruleId === '@nx/enforce-module-boundaries').map((m) => m.message));
+        } catch (parseError) {
+          reject(parseError);
+        }
       },
     );
     child.stdin!.end(code);
-  });
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'show', 'projects'], { cwd: ROOT, stdio: 'ignore' });
+}, 120_000);
 
 // Imports are checked by the lint rule that `npm test` runs; these cases prove the rule is wired
 // to the project tags, so a wrong arrow fails CI rather than passing silently.
