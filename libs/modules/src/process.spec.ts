@@ -1,10 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import Redis from 'ioredis';
+import { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { S3Client, CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command, DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { defaults, renderReference } from '@panoptes/config';
 import { nopLogger } from '@panoptes/log';
+import { healthService } from '@panoptes/server';
 import { describeWithService, eventually, uniqueName } from '@panoptes/testing';
 import { panoptesConfigSpec, PanoptesConfig } from './config';
 import { runPanoptes, startProcess, RunningProcess } from './runner';
@@ -84,8 +88,6 @@ describe('all-in-one process with embedded defaults', () => {
   });
 
   it('answers the gRPC health check', async () => {
-    const grpc = await import('@grpc/grpc-js');
-    const { healthService } = await import('@panoptes/server');
     const client = new healthService(`127.0.0.1:${proc.wiring.grpc.port}`, grpc.credentials.createInsecure());
     const res = await new Promise((resolve, reject) =>
       (client as unknown as { Check: (r: unknown, cb: (e: Error | null, v: unknown) => void) => void }).Check({ service: '' }, (e, v) =>
@@ -198,7 +200,6 @@ describeWithService('redis', 'separate processes sharing the Redis ring KV', (re
       });
     } finally {
       await Promise.all([a.manager.stopAll(), b.manager.stopAll(), d.manager.stopAll()]);
-      const Redis = (await import('ioredis')).default;
       const client = new Redis({ host: redis.host, port: redis.port });
       const keys = await client.keys(`${prefix}*`);
       if (keys.length) await client.del(...keys);
@@ -249,13 +250,11 @@ describeWithService('kafka', 'all-in-one on real Kafka, Redis and MinIO', (kafka
           }
           await client.send(new DeleteBucketCommand({ Bucket: bucketName }));
           client.destroy();
-          const { Kafka } = await import('kafkajs');
           const admin = new Kafka({ brokers: kafka.brokers, logLevel: 0 }).admin();
           await admin.connect();
           await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
           await admin.disconnect();
-          const Redis = (await import('ioredis')).default;
-          const r = new Redis({ host: redis.host, port: redis.port });
+              const r = new Redis({ host: redis.host, port: redis.port });
           const keys = await r.keys(`${prefix}*`);
           if (keys.length) await r.del(...keys);
           r.disconnect();
