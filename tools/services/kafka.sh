@@ -203,17 +203,8 @@ svc_up() {
 }
 
 svc_down() {
-  local pid
-  if ! pid=$(kafka_pid); then
-    log "not running"
-    rm -f "$SVC_PID_FILE"
-    return 0
-  fi
-  log "stopping (pid $pid)"
   # SIGTERM = controlled shutdown; a single node takes a few seconds.
-  stop_pid "$pid" 60
-  rm -f "$SVC_PID_FILE"
-  log "stopped"
+  stop_service kafka_pid 60
 }
 
 svc_status() {

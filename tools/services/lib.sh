@@ -108,6 +108,21 @@ pid_of_running() {
 }
 
 # stop_pid PID [TIMEOUT]: SIGTERM, wait for exit, SIGKILL after TIMEOUT seconds.
+# stop_service PID_FUNCTION TIMEOUT_SECONDS: the whole of a service's `down`: stop the process the
+# pid function finds (SIGTERM, then SIGKILL after the timeout) and forget its pid file.
+stop_service() {
+  local pid
+  if ! pid=$("$1"); then
+    log "not running"
+    rm -f "$SVC_PID_FILE"
+    return 0
+  fi
+  log "stopping (pid $pid)"
+  stop_pid "$pid" "$2"
+  rm -f "$SVC_PID_FILE"
+  log "stopped"
+}
+
 stop_pid() {
   local pid="$1" timeout="${2:-30}" i
   kill -TERM "$pid" 2>/dev/null || return 0

@@ -113,16 +113,7 @@ svc_up() {
 }
 
 svc_down() {
-  local pid
-  if ! pid=$(minio_pid); then
-    log "not running"
-    rm -f "$SVC_PID_FILE"
-    return 0
-  fi
-  log "stopping (pid $pid)"
-  stop_pid "$pid" 30
-  rm -f "$SVC_PID_FILE"
-  log "stopped"
+  stop_service minio_pid 30
 }
 
 svc_status() {

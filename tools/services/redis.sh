@@ -80,17 +80,8 @@ svc_up() {
 }
 
 svc_down() {
-  local pid
-  if ! pid=$(redis_pid); then
-    log "not running"
-    rm -f "$SVC_PID_FILE"
-    return 0
-  fi
-  log "stopping (pid $pid)"
   # SIGTERM makes redis exit cleanly; with save "" it writes no snapshot.
-  stop_pid "$pid" 30
-  rm -f "$SVC_PID_FILE"
-  log "stopped"
+  stop_service redis_pid 30
 }
 
 svc_status() {

@@ -14,6 +14,7 @@ import {
   StartPosition,
   clampOffset,
   validateOffset,
+  validatePartitionCount,
   validatePoll,
   validateRecord,
 } from './ingest-log';
@@ -140,9 +141,7 @@ export class InProcessIngestLog implements IngestLog {
   }
 
   async ensureTopic(partitions: number): Promise<void> {
-    if (!Number.isInteger(partitions) || partitions < 1) {
-      throw new ValidationError('invalid_partitions', `ingest topic needs at least one partition, got ${partitions}`);
-    }
+    validatePartitionCount(partitions);
     await this.ready();
     let created = 0;
     for (let p = 0; p < partitions; p++) {

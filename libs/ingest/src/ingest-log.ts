@@ -137,6 +137,13 @@ export function validateRecord(record: IngestRecord, maxRecordBytes: number): vo
 }
 
 /** Checks an offset given by a caller (start position, commit). */
+/** `ensureTopic`'s argument: a whole number of partitions, at least one. */
+export function validatePartitionCount(partitions: number): void {
+  if (!Number.isInteger(partitions) || partitions < 1) {
+    throw new ValidationError('invalid_partitions', `ingest topic needs at least one partition, got ${partitions}`);
+  }
+}
+
 export function validateOffset(offset: number, what: string): void {
   if (!Number.isSafeInteger(offset) || offset < 0) {
     throw new ValidationError('invalid_offset', `${what} must be a non-negative safe integer, got ${String(offset)}`);

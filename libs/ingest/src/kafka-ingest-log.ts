@@ -13,6 +13,7 @@ import {
   TENANT_HEADER,
   clampOffset,
   validateOffset,
+  validatePartitionCount,
   validatePoll,
   validateRecord,
 } from './ingest-log';
@@ -124,9 +125,7 @@ export class KafkaIngestLog implements IngestLog {
   }
 
   async ensureTopic(partitions: number): Promise<void> {
-    if (!Number.isInteger(partitions) || partitions < 1) {
-      throw new ValidationError('invalid_partitions', `ingest topic needs at least one partition, got ${partitions}`);
-    }
+    validatePartitionCount(partitions);
     const { topic } = this.config;
     await this.withAdmin('create or grow', async (admin) => {
       // Look first: CreateTopics on an existing topic works but makes kafkajs log an error.

@@ -73,7 +73,7 @@ export async function runPanoptes(options: RunOptions): Promise<number> {
     throw err;
   }
 
-  const logger = createLogger({ level: config.server.logLevel, format: config.server.logFormat });
+  const logger = createLogger({ level: config.server.logLevel, format: config.server.logFormat }).with({ component: 'main' });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'panoptes_' });
 
