@@ -1,0 +1,130 @@
+import { HeadIndex } from './head-index';
+import { compileRegex, Matcher, MatchType } from './matcher';
+import { intersect, RefList, union, without } from './postings';
+import { selectPostings } from './index-reader';
+
+const arr = (...xs: number[]) => Uint32Array.from(xs);
+
+describe('postings', () => {
+  it.each([
+    ['two overlapping lists', [arr(1, 3, 5, 7), arr(3, 4, 5, 8)], [3, 5]],
+    ['a list with an empty one', [arr(1, 2), arr()], []],
+    ['three lists', [arr(1, 2, 3, 4), arr(2, 3, 4), arr(0, 4)], [4]],
+    ['one list (copied)', [arr(1, 2)], [1, 2]],
+    ['no lists', [], []],
+  ])('intersect: %s', (_n, lists, expected) => {
+    const inputs = lists.map((l) => l.slice());
+    expect([...intersect(lists)]).toEqual(expected);
+    expect(lists).toEqual(inputs);
+  });
+
+  it.each([
+    ['overlapping lists dedupe', [arr(1, 3, 5), arr(3, 4)], [1, 3, 4, 5]],
+    ['empty lists', [arr(), arr()], []],
+    ['one list', [arr(2, 9)], [2, 9]],
+  ])('union: %s', (_n, lists, expected) => {
+    expect([...union(lists)]).toEqual(expected);
+  });
+
+  it('without removes the refs of the second list', () => {
+    expect([...without(arr(1, 2, 3, 4, 5), arr(2, 4, 6))]).toEqual([1, 3, 5]);
+    expect([...without(arr(1, 2), arr())]).toEqual([1, 2]);
+  });
+
+  it('RefList grows, keeps order and rejects out-of-order appends', () => {
+    const l = new RefList(1);
+    for (let i = 0; i < 100; i++) l.append(i * 2);
+    expect(l.length).toBe(100);
+    expect(l.view()[99]).toBe(198);
+    expect(() => l.append(10)).toThrow('ascending order');
+    expect(l.retain((r) => r % 4 === 0)).toBe(50);
+    expect([...l.view()].slice(0, 3)).toEqual([0, 4, 8]);
+  });
+});
+
+describe('Matcher', () => {
+  it.each<[MatchType, string, string, boolean]>([
+    ['=', 'a', 'a', true],
+    ['=', 'a', 'ab', false],
+    ['!=', 'a', 'b', true],
+    ['=~', 'a.*', 'abc', true],
+    ['=~', 'b', 'abc', false], // anchored: no substring match
+    ['=~', 'a|b', 'b', true],
+    ['=~', 'a|b', 'ab', false],
+    ['=~', '.', '\n', true], // . matches newline, as Prometheus's (?s)
+    ['=~', '(?i)abc', 'ABC', true],
+    ['=~', '.+', '', false],
+    ['=~', 'x*', '', true],
+    ['!~', 'a.*', 'b', true],
+    ['!~', '.*', '', false],
+    ['=~', 'foo\\.bar', 'foo.bar', true],
+    ['=~', 'foo\\.bar', 'fooxbar', false],
+    ['=~', '[0-9]+', '123', true],
+  ])('%s %p against %p → %p', (type, pattern, value, expected) => {
+    expect(new Matcher(type, 'l', pattern).matches(value)).toBe(expected);
+  });
+
+  it.each(['(', 'a(?i)b', '[[:alpha:]]'])('rejects unsupported or invalid regex %p with a typed error', (re) => {
+    expect(() => compileRegex(re)).toThrow(expect.objectContaining({ reason: 'invalid_regex' }));
+  });
+});
+
+describe('selectPostings on the head index (Prometheus PostingsForMatchers semantics)', () => {
+  const index = new HeadIndex();
+  const series: Array<Record<string, string>> = [
+    { n: '1' },
+    { n: '1', i: 'a' },
+    { n: '1', i: 'b' },
+    { n: '1', i: '\n' },
+    { n: '2' },
+    { n: '2.5' },
+  ];
+  series.forEach((labels, ref) => {
+    const names = Object.keys(labels).sort();
+    index.add(ref + 1, index.internLabels(names, names.map((k) => labels[k])));
+  });
+  const m = (type: MatchType, name: string, value: string) => new Matcher(type, name, value);
+
+  it.each<[string, Matcher[], number[]]>([
+    ['n="1"', [m('=', 'n', '1')], [1, 2, 3, 4]],
+    ['n="1",i="a"', [m('=', 'n', '1'), m('=', 'i', 'a')], [2]],
+    ['n="1",i="missing"', [m('=', 'n', '1'), m('=', 'i', 'missing')], []],
+    ['missing=""', [m('=', 'missing', '')], [1, 2, 3, 4, 5, 6]],
+    ['n!="1"', [m('!=', 'n', '1')], [5, 6]],
+    ['i=~".*"', [m('=~', 'i', '.*')], [1, 2, 3, 4, 5, 6]],
+    ['i=~"" (series without i)', [m('=~', 'i', '')], [1, 5, 6]],
+    ['i!=""', [m('!=', 'i', '')], [2, 3, 4]],
+    ['n="1",i!=""', [m('=', 'n', '1'), m('!=', 'i', '')], [2, 3, 4]],
+    ['n="1",i=~".*"', [m('=', 'n', '1'), m('=~', 'i', '.*')], [1, 2, 3, 4]],
+    ['n="1",i=~".+"', [m('=', 'n', '1'), m('=~', 'i', '.+')], [2, 3, 4]],
+    ['n="1",i!~".+"', [m('=', 'n', '1'), m('!~', 'i', '.+')], [1]],
+    ['n="1",i=~"a|b"', [m('=', 'n', '1'), m('=~', 'i', 'a|b')], [2, 3]],
+    ['n="1",i!~"a"', [m('=', 'n', '1'), m('!~', 'i', 'a')], [1, 3, 4]],
+    ['n="1",i=~"." (matches newline)', [m('=', 'n', '1'), m('=~', 'i', '.')], [2, 3, 4]],
+    ['n="1",i=~"(?i)A"', [m('=', 'n', '1'), m('=~', 'i', '(?i)A')], [2]],
+    ['n=~"1|2"', [m('=~', 'n', '1|2')], [1, 2, 3, 4, 5]],
+    ['n=~"2.*" (prefix)', [m('=~', 'n', '2.*')], [5, 6]],
+    ['n=~"2\\\\..*"', [m('=~', 'n', '2\\..*')], [6]],
+    ['i!~".*" selects nothing', [m('!~', 'i', '.*')], []],
+    ['i=~"a|" (a or absent)', [m('=~', 'i', 'a|')], [1, 2, 5, 6]],
+    ['n="1",n="2" contradict', [m('=', 'n', '1'), m('=', 'n', '2')], []],
+  ])('%s', (_name, matchers, expected) => {
+    expect([...selectPostings(index, matchers)]).toEqual(expected);
+  });
+
+  it('lists label names and values', () => {
+    expect(index.labelNames()).toEqual(['i', 'n']);
+    expect(index.labelValues('i').sort()).toEqual(['\n', 'a', 'b']);
+    expect(index.labelValues('nope')).toEqual([]);
+  });
+
+  it('forgets removed series and their empty values', () => {
+    const idx = new HeadIndex();
+    idx.add(1, idx.internLabels(['a'], ['x']));
+    idx.add(2, idx.internLabels(['a', 'b'], ['y', 'z']));
+    idx.remove(new Set([2]));
+    expect([...idx.allPostings()]).toEqual([1]);
+    expect(idx.labelNames()).toEqual(['a']);
+    expect(idx.labelValues('a')).toEqual(['x']);
+  });
+});
