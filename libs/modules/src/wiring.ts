@@ -6,7 +6,7 @@ import { TenantLimits, RuntimeConfigService } from '@panoptes/config';
 import type { Logger } from '@panoptes/log';
 import { FunctionService, ModuleGraph, Service } from '@panoptes/services';
 import { GrpcServer, HttpServer, RingPage } from '@panoptes/server';
-import { KvStore, MemoryKv, RedisKv, defaultKvCasConfig, defaultRedisKvConfig } from '@panoptes/kv';
+import { KvCasConfig, KvStore, MemoryKv, RedisKv, defaultKvCasConfig, defaultRedisKvConfig } from '@panoptes/kv';
 import {
   Lifecycler,
   PartitionInstanceLifecycler,
@@ -125,7 +125,7 @@ export async function buildModules(
   });
 
   register('kv', [], () => {
-    const cas = { ...defaultKvCasConfig(), maxRetries: config.kv.casMaxRetries };
+    const cas: KvCasConfig = { ...defaultKvCasConfig(), casMaxRetries: config.kv.casMaxRetries };
     const kv: KvStore =
       config.kv.store === 'redis'
         ? new RedisKv(

@@ -4,6 +4,7 @@
  * `httpStatusOf` / `grpcCodeOf`. Messages name the tenant, the limit and what the user can do.
  */
 export type ErrorKind =
+  | 'deduplicated' // 202: accepted and dropped on purpose (HA replica that is not elected)
   | 'bad_request' // 400
   | 'unauthorized' // 401
   | 'not_found' // 404
@@ -69,6 +70,16 @@ export class LimitError extends PanoptesError {
   }
 }
 
+/**
+ * The request was understood and its data deliberately dropped: the client must not retry
+ * (HTTP 202). Used for samples from an HA replica that is not the elected one.
+ */
+export class DeduplicatedError extends PanoptesError {
+  constructor(reason: string, message: string, options?: PanoptesErrorOptions) {
+    super('deduplicated', reason, message, options);
+  }
+}
+
 export class UnavailableError extends PanoptesError {
   constructor(reason: string, message: string, options?: PanoptesErrorOptions) {
     super('unavailable', reason, message, options);
@@ -76,6 +87,7 @@ export class UnavailableError extends PanoptesError {
 }
 
 const HTTP_STATUS: Record<ErrorKind, number> = {
+  deduplicated: 202,
   bad_request: 400,
   unauthorized: 401,
   not_found: 404,
@@ -88,6 +100,7 @@ const HTTP_STATUS: Record<ErrorKind, number> = {
 
 // gRPC status codes (grpc/status.proto): numeric so this library needs no gRPC dependency.
 const GRPC_CODE: Record<ErrorKind, number> = {
+  deduplicated: 6, // ALREADY_EXISTS
   bad_request: 3, // INVALID_ARGUMENT
   unauthorized: 16, // UNAUTHENTICATED
   not_found: 5, // NOT_FOUND
