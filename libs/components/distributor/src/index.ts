@@ -1,2 +1,3 @@
 // Public surface of the distributor component.
 export * from './distributor';
+export * from './ha-tracker';
