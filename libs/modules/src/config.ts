@@ -1,4 +1,5 @@
 import { bool, ConfigOf, duration, int, list, oneOf, section, str } from '@panoptes/config';
+import { validateHaTrackerConfig } from '@panoptes/distributor';
 import { TARGETS } from './targets';
 
 /**
@@ -26,6 +27,15 @@ export const limitsSpec = section(
     maxGlobalSeriesPerUser: int(150_000, 'Maximum in-memory series per tenant across the cluster; 0 disables.', {
       yaml: 'max_global_series_per_user',
       flag: 'ingester.max-global-series-per-user',
+      min: 0,
+      perTenant: true,
+    }),
+    acceptHaSamples: bool(false, 'Deduplicate samples from HA Prometheus pairs for this tenant (needs -distributor.ha-tracker.enable).', {
+      flag: 'distributor.ha-tracker.enable-for-all-users',
+      perTenant: true,
+    }),
+    haMaxClusters: int(100, 'Maximum HA clusters tracked per tenant; 0 disables the limit.', {
+      flag: 'distributor.ha-tracker.max-clusters',
       min: 0,
       perTenant: true,
     }),
@@ -134,6 +144,38 @@ export const panoptesConfigSpec = section(
     }),
     distributor: section('distributor', {
       ring: ringSpec('ring'),
+      haTracker: section(
+        'ha-tracker',
+        {
+          enableHaTracker: bool(false, 'Run the HA tracker, which keeps one replica of each HA Prometheus pair.', { flag: 'enable' }),
+          haClusterLabel: str('cluster', 'Label naming the HA cluster.', { flag: 'cluster' }),
+          haReplicaLabel: str('__replica__', 'Label naming the replica within the cluster; dropped from stored series.', { flag: 'replica' }),
+          haTrackerUpdateTimeoutMs: duration(15_000, 'How long the elected replica may go without its last-seen time being written to the KV.', {
+            yaml: 'ha_tracker_update_timeout',
+            flag: 'update-timeout',
+          }),
+          haTrackerUpdateTimeoutJitterMaxMs: duration(5_000, 'Random extra on the update timeout, spreading KV writes.', {
+            yaml: 'ha_tracker_update_timeout_jitter_max',
+            flag: 'update-timeout-jitter-max',
+          }),
+          haTrackerFailoverTimeoutMs: duration(30_000, 'Elect another replica after the elected one has been silent this long.', {
+            yaml: 'ha_tracker_failover_timeout',
+            flag: 'failover-timeout',
+          }),
+        },
+        {
+          yaml: 'ha_tracker',
+          validate: (c) =>
+            validateHaTrackerConfig({
+              clusterLabel: c.haClusterLabel,
+              replicaLabel: c.haReplicaLabel,
+              updateTimeoutMs: c.haTrackerUpdateTimeoutMs,
+              updateTimeoutJitterMaxMs: c.haTrackerUpdateTimeoutJitterMaxMs,
+              failoverTimeoutMs: c.haTrackerFailoverTimeoutMs,
+              kvPrefix: 'ha-tracker/',
+            }).map((p) => `distributor.ha_tracker: ${p}`),
+        },
+      ),
     }),
     ingester: section('ingester', {
       ring: ringSpec('ring'),

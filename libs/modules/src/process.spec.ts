@@ -75,6 +75,11 @@ describe('all-in-one process with embedded defaults', () => {
     expect(body.partitions).toEqual([expect.objectContaining({ id: 0, state: 'ACTIVE' })]);
   });
 
+  it('has no HA tracker page unless the HA tracker is enabled', async () => {
+    const res = await fetch(`http://127.0.0.1:${proc.wiring.http.port}/distributor/ha_tracker`);
+    expect(res.status).toBe(404);
+  });
+
   it('serves its effective config with durations as text', async () => {
     const text = await (await fetch(`http://127.0.0.1:${proc.wiring.http.port}/config`)).text();
     expect(text).toContain('heartbeat_period: 15s');
@@ -99,6 +104,28 @@ describe('all-in-one process with embedded defaults', () => {
   });
 });
 
+describe('distributor with the HA tracker enabled', () => {
+  it('serves the /distributor/ha_tracker page', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'panoptes-ha-'));
+    const proc = await startProcess(
+      testConfig(dir, (c) => {
+        c.target = ['distributor'];
+        c.distributor.haTracker.enableHaTracker = true;
+      }),
+      nopLogger,
+      new Registry(),
+    );
+    try {
+      const html = await (await fetch(`http://127.0.0.1:${proc.wiring.http.port}/distributor/ha_tracker`)).text();
+      expect(html).toContain('<h1>HA tracker</h1>');
+      expect(await getJson(proc, '/distributor/ha_tracker')).toEqual({ elected: [] });
+    } finally {
+      await proc.manager.stopAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('runPanoptes', () => {
   function run(argv: string[], fixedTarget?: string) {
     const out: string[] = [];
@@ -117,9 +144,10 @@ describe('runPanoptes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'panoptes-badcfg-'));
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'server:\n  http_listen_port: lots\n  bogus_key: 1\nlimits:\n  ingestion_rate: -10\n');
-    const { code, err } = await run([`-config.file=${file}`, '-target=all,nonsense', '-kv.store=zookeeper']);
+    const { code, err } = await run([`-config.file=${file}`, '-target=all,nonsense', '-kv.store=zookeeper', '-distributor.ha-tracker.failover-timeout=10s']);
     expect(code).toBe(1);
-    expect(err).toContain('invalid configuration (5 errors)');
+    expect(err).toContain('invalid configuration (6 errors)');
+    expect(err).toContain('distributor.ha_tracker: HA tracker failover timeout (10000 ms) must be longer than the update timeout plus its jitter');
     expect(err).toContain('server.http_listen_port: expected an integer, got "lots"');
     expect(err).toContain('server.bogus_key: unknown field "bogus_key"');
     expect(err).toContain('limits.ingestion_rate (-distributor.ingestion-rate-limit): must be >= 0, got -10');

@@ -5,7 +5,7 @@ import { Clock, SystemClock } from '@panoptes/common';
 import { TenantLimits, RuntimeConfigService } from '@panoptes/config';
 import type { Logger } from '@panoptes/log';
 import { FunctionService, ModuleGraph, Service } from '@panoptes/services';
-import { GrpcServer, HttpServer, RingPage } from '@panoptes/server';
+import { GrpcServer, HttpServer, StatusPage } from '@panoptes/server';
 import { KvCasConfig, KvStore, MemoryKv, RedisKv, defaultKvCasConfig, defaultRedisKvConfig } from '@panoptes/kv';
 import {
   Lifecycler,
@@ -22,7 +22,7 @@ import {
 } from '@panoptes/ring';
 import { createBucket, defaultS3BucketConfig } from '@panoptes/bucket';
 import { IngestLog, InProcessIngestLog, KafkaIngestLog, defaultInProcessIngestLogConfig, defaultKafkaIngestLogConfig } from '@panoptes/ingest';
-import { Distributor } from '@panoptes/distributor';
+import { Distributor, HaTracker, renderHaTrackerHtml } from '@panoptes/distributor';
 import { Ingester } from '@panoptes/ingester';
 import { Querier } from '@panoptes/querier';
 import { QueryFrontend } from '@panoptes/query-frontend';
@@ -234,7 +234,7 @@ export async function buildModules(
       registry,
     );
     services.push(r);
-    http.addRingPage(tokenRingPage(name, r, ring.heartbeatTimeoutMs, clock));
+    http.addStatusPage(tokenRingPage(name, r, ring.heartbeatTimeoutMs, clock));
     return r;
   };
   const lifecycler = (name: string, ring: RingConfigSection, modules: Map<string, unknown>) => {
@@ -264,7 +264,7 @@ export async function buildModules(
   register('ingester-partition-ring', ['server', 'kv'], () => {
     const watcher = new PartitionRingWatcher(defaultPartitionRingConfig(), value<KvStore>(built, 'kv'), log('partition-ring'), registry);
     services.push(watcher);
-    http.addRingPage({
+    http.addStatusPage({
       path: '/ingester/partition-ring',
       title: 'Ingester partition ring',
       html: () => renderPartitionRingHtml(watcher.ring().desc, clock.now(), { title: 'Ingester partition ring' }),
@@ -289,7 +289,38 @@ export async function buildModules(
       true,
     );
 
-  component('distributor', ['ingester-ring', 'ingester-partition-ring', 'ingest-log'], () => new Distributor(log('distributor'), registry));
+  register('ha-tracker', ['server', 'kv'], () => {
+    const c = config.distributor.haTracker;
+    if (!c.enableHaTracker) return undefined;
+    const tracker = new HaTracker(
+      {
+        clusterLabel: c.haClusterLabel,
+        replicaLabel: c.haReplicaLabel,
+        updateTimeoutMs: c.haTrackerUpdateTimeoutMs,
+        updateTimeoutJitterMaxMs: c.haTrackerUpdateTimeoutJitterMaxMs,
+        failoverTimeoutMs: c.haTrackerFailoverTimeoutMs,
+        kvPrefix: 'ha-tracker/',
+      },
+      value<KvStore>(built, 'kv'),
+      clock,
+      log('distributor'),
+      registry,
+    );
+    services.push(tracker);
+    http.addStatusPage({
+      path: '/distributor/ha_tracker',
+      title: 'HA tracker',
+      html: () => renderHaTrackerHtml(tracker.rows(), clock.now()),
+      json: () => ({ elected: tracker.rows() }),
+    });
+    return tracker;
+  });
+
+  component(
+    'distributor',
+    ['ingester-ring', 'ingester-partition-ring', 'ingest-log', 'ha-tracker'],
+    () => new Distributor(log('distributor'), registry),
+  );
 
   component('ingester', ['kv', 'ingest-log', 'bucket', 'ingester-ring', 'ingester-partition-ring'], () => {
     const ring = config.ingester.ring;
@@ -341,7 +372,7 @@ export async function buildModules(
   return { services, http, grpc, modules };
 }
 
-function tokenRingPage(name: string, ring: Ring, heartbeatTimeoutMs: number, clock: Clock): RingPage {
+function tokenRingPage(name: string, ring: Ring, heartbeatTimeoutMs: number, clock: Clock): StatusPage {
   const path = `/${name}/ring`;
   const title = `${name[0].toUpperCase()}${name.slice(1)} ring`;
   return {

@@ -1,12 +1,12 @@
-import { Body, Controller, Get, Header, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Registry } from 'prom-client';
 import { NotFoundError, ValidationError } from '@panoptes/common';
-import { RingPage, renderServicesHtml, StatusSource } from './pages';
+import { StatusPage, renderServicesHtml, StatusSource } from './pages';
 
 export const STATUS_SOURCE = Symbol('STATUS_SOURCE');
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
-export const RING_PAGES = Symbol('RING_PAGES');
+export const STATUS_PAGES = Symbol('STATUS_PAGES');
 
 function wantsJson(req: Request): boolean {
   return (req.headers.accept ?? '').includes('application/json') || req.query.format === 'json';
@@ -18,7 +18,7 @@ export class AdminController {
   constructor(
     @Inject(STATUS_SOURCE) private readonly status: StatusSource,
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
-    @Inject(RING_PAGES) private readonly rings: Map<string, RingPage>,
+    @Inject(STATUS_PAGES) private readonly pages: Map<string, StatusPage>,
   ) {}
 
   @Get('ready')
@@ -50,16 +50,15 @@ export class AdminController {
     else res.type('text/html').send(renderServicesHtml(services));
   }
 
-  /** Ring pages: `/<name>/ring` (and `/<name>/partition-ring`), HTML for browsers, JSON on request. */
-  @Get(['/:component/ring', '/:component/partition-ring'])
-  async ring(@Req() req: Request, @Res() res: Response): Promise<void> {
+  /** Serves a status page registered at the request's exact path. */
+  async showPage(req: Request, res: Response): Promise<void> {
     const page = this.page(req.path);
     if (wantsJson(req)) res.json(await page.json());
     else res.type('text/html').send(await page.html());
   }
 
-  @Post(['/:component/ring', '/:component/partition-ring'])
-  async forget(@Req() req: Request, @Body() body: Record<string, unknown> | undefined, @Res() res: Response): Promise<void> {
+  /** The "forget" form of a status page. */
+  async forget(req: Request, body: Record<string, unknown> | undefined, res: Response): Promise<void> {
     const page = this.page(req.path);
     const id = body?.forget;
     if (typeof id !== 'string' || id === '' || !page.forget) {
@@ -69,12 +68,9 @@ export class AdminController {
     res.redirect(303, req.path);
   }
 
-  private page(path: string): RingPage {
-    const page = this.rings.get(path.replace(/\/$/, ''));
-    if (!page) {
-      const known = [...this.rings.keys()].join(', ') || 'none';
-      throw new NotFoundError('ring_not_found', `no ring at ${path} in this process (rings here: ${known})`);
-    }
+  private page(path: string): StatusPage {
+    const page = this.pages.get(path.replace(/\/$/, ''));
+    if (!page) throw new NotFoundError('page_not_found', `no status page at ${path} in this process`);
     return page;
   }
 }

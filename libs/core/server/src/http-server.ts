@@ -1,15 +1,16 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Module, type INestApplication, type LoggerService, type Provider, type Type } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Module, Post, Req, Res, type INestApplication, type LoggerService, type Provider, type Type } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Registry } from 'prom-client';
 import type { Logger } from '@panoptes/log';
 import { Service } from '@panoptes/services';
-import { AdminController, METRICS_REGISTRY, RING_PAGES, STATUS_SOURCE } from './admin.controller';
+import { AdminController, METRICS_REGISTRY, STATUS_PAGES, STATUS_SOURCE } from './admin.controller';
 import { HttpErrorFilter } from './error-filter';
-import { RingPage, StatusSource } from './pages';
+import { StatusPage, StatusSource } from './pages';
 import { attachTenancy, TenancyOptions } from './tenant';
 
 export interface HttpServerConfig {
@@ -41,7 +42,7 @@ function nestLogger(logger: Logger): LoggerService {
 export class HttpServer extends Service {
   private readonly controllers: Type[] = [AdminController];
   private readonly providers: Provider[] = [];
-  private readonly ringPages = new Map<string, RingPage>();
+  private readonly statusPages = new Map<string, StatusPage>();
   private app: INestApplication | undefined;
   private statusSource: StatusSource | undefined;
 
@@ -60,8 +61,11 @@ export class HttpServer extends Service {
     this.providers.push(...providers);
   }
 
-  addRingPage(page: RingPage): void {
-    this.ringPages.set(page.path, page);
+  /** Serves a status page at its exact path (GET; POST for its forget form). */
+  addStatusPage(page: StatusPage): void {
+    if (this.app) throw new Error('status pages must be added before the HTTP server starts');
+    if (this.statusPages.has(page.path)) throw new Error(`two status pages at ${page.path}`);
+    this.statusPages.set(page.path, page);
   }
 
   setStatusSource(source: StatusSource): void {
@@ -77,12 +81,30 @@ export class HttpServer extends Service {
   protected override async starting(): Promise<void> {
     const status = this.statusSource;
     if (!status) throw new Error('HTTP server has no status source; call setStatusSource before starting');
+    const pagePaths = [...this.statusPages.keys()];
+    // One controller with exactly the registered paths, so no pattern shadows other components' routes.
+    @Controller()
+    class StatusPagesController {
+      constructor(@Inject(AdminController) private readonly admin: AdminController) {}
+
+      @Get(pagePaths)
+      show(@Req() req: Request, @Res() res: Response): Promise<void> {
+        return this.admin.showPage(req, res);
+      }
+
+      @Post(pagePaths)
+      forget(@Req() req: Request, @Body() body: Record<string, unknown> | undefined, @Res() res: Response): Promise<void> {
+        return this.admin.forget(req, body, res);
+      }
+    }
+
     @Module({
-      controllers: this.controllers,
+      controllers: pagePaths.length > 0 ? [...this.controllers, StatusPagesController] : this.controllers,
       providers: [
         { provide: STATUS_SOURCE, useValue: status },
         { provide: METRICS_REGISTRY, useValue: this.registry },
-        { provide: RING_PAGES, useValue: this.ringPages },
+        { provide: STATUS_PAGES, useValue: this.statusPages },
+        AdminController,
         ...this.providers,
       ],
     })

@@ -13,14 +13,18 @@ export interface StatusSource {
   configYaml(): string;
 }
 
-/** A ring's status page, rendered by the ring library; the HTTP layer only serves it. */
-export interface RingPage {
+/**
+ * A status page (a ring, the HA tracker…), rendered by the library that owns the state; the HTTP
+ * layer only serves it at its exact path: HTML for browsers, JSON with `Accept: application/json`
+ * (or `?format=json`).
+ */
+export interface StatusPage {
   /** URL path, e.g. `/ingester/ring`. */
   path: string;
   title: string;
   html(): Promise<string> | string;
   json(): Promise<unknown> | unknown;
-  /** Removes an unhealthy instance (the page's "forget" button). */
+  /** Removes an unhealthy instance: the page's "forget" form posts `forget=<id>` to the same path. */
   forget?(id: string): Promise<void>;
 }
 
