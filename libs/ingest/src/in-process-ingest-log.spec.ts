@@ -12,6 +12,7 @@ import {
 } from './in-process-ingest-log';
 import { consume, range, runIngestLogContract } from './ingest-log.contract';
 import { IngestLog, IngestRecord } from './ingest-log';
+import { writeFully } from './in-process-ingest-log';
 import { segmentFileName } from './wal-segment';
 
 let root: string;
@@ -297,5 +298,27 @@ describe('crc32', () => {
   it('the fallback agrees with the runtime on arbitrary bytes', () => {
     const bytes = Buffer.from(range(0, 4096).map((i) => (i * 31 + 7) & 0xff));
     expect(tableCrc32(bytes)).toBe(crc32(bytes));
+  });
+});
+
+describe('writeFully', () => {
+  it('keeps writing after short writes until every byte is on disk', async () => {
+    const written: number[] = [];
+    const file = {
+      // A disk that takes at most 3 bytes per write(2).
+      write: async (b: Uint8Array, off: number, len: number) => {
+        const n = Math.min(3, len);
+        for (let i = 0; i < n; i++) written.push(b[off + i]);
+        return { bytesWritten: n };
+      },
+    };
+    const bytes = Uint8Array.from({ length: 10 }, (_, i) => i + 1);
+    await writeFully(file, bytes);
+    expect(written).toEqual([...bytes]);
+  });
+
+  it('fails instead of spinning when a write makes no progress', async () => {
+    const file = { write: async () => ({ bytesWritten: 0 }) };
+    await expect(writeFully(file, new Uint8Array(4))).rejects.toThrow('write made no progress at byte 0 of 4');
   });
 });

@@ -179,7 +179,8 @@ export class InProcessIngestLog implements IngestLog {
   partition(partition: number): PartitionLog {
     const p = this.partitions.get(partition);
     if (!p) {
-      throw new ValidationError(
+      // The partition comes from the partition ring, never from the client: a mismatch is ours (503, retried).
+      throw new UnavailableError(
         'unknown_partition',
         `ingest partition ${partition} does not exist (the log has ${this.partitions.size}); create it with ensureTopic`,
       );
@@ -322,7 +323,7 @@ export class InProcessIngestLog implements IngestLog {
         const segment = await this.segmentFor(p, encoded.bytes.length);
         const before = segment.bytes;
         appended.push({ p, records: encoded.records, segment, before });
-        await p.active!.write(encoded.bytes, 0, encoded.bytes.length, null);
+        await writeFully(p.active!, encoded.bytes);
         segment.bytes += encoded.bytes.length;
       }
       if (this.config.fsync) await Promise.all(appended.map(({ p }) => p.active!.sync()));
@@ -568,4 +569,17 @@ export function notStartedError(): PanoptesError {
 
 export function concurrentPollError(): PanoptesError {
   return new ValidationError('concurrent_poll', 'ingest consumer is already polling; poll one batch at a time');
+}
+
+/**
+ * Writes every byte: a single write(2) may write fewer (a full disk, a signal), and counting the
+ * whole buffer as written would acknowledge records that replay later drops as a torn tail.
+ */
+export async function writeFully(file: { write(b: Uint8Array, off: number, len: number, pos: null): Promise<{ bytesWritten: number }> }, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) {
+    const { bytesWritten } = await file.write(bytes, off, bytes.length - off, null);
+    if (bytesWritten <= 0) throw new Error(`write made no progress at byte ${off} of ${bytes.length}`);
+    off += bytesWritten;
+  }
 }

@@ -1,6 +1,6 @@
 import { Admin, Kafka, Message, Partitioners, Producer, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { PanoptesError, TooLargeError, UnavailableError, ValidationError, errorMessage } from '@panoptes/common';
+import { PanoptesError, TooLargeError, UnavailableError, errorMessage } from '@panoptes/common';
 import { Logger } from '@panoptes/log';
 import {
   ConsumedRecord,
@@ -190,7 +190,7 @@ export class KafkaIngestLog implements IngestLog {
       this.fetchPartitionCount(admin),
     );
     if (max >= this.partitionCount) {
-      throw new ValidationError(
+      throw new UnavailableError(
         'unknown_partition',
         `ingest partition ${max} does not exist: Kafka topic "${this.config.topic}" has ${this.partitionCount} partitions; create them with ensureTopic`,
       );
@@ -474,7 +474,7 @@ class KafkaConsumer implements IngestConsumer {
       await cluster.refreshMetadata();
       const partitions = cluster.findTopicPartitionMetadata(this.log.config.topic);
       if (!partitions.some((p) => p.partitionId === this.partition)) {
-        throw new ValidationError(
+        throw new UnavailableError(
           'unknown_partition',
           `ingest partition ${this.partition} does not exist: Kafka topic "${this.log.config.topic}" has ${partitions.length} partitions; create them with ensureTopic`,
         );
