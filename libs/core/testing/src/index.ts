@@ -2,3 +2,4 @@
 export * from './services';
 export * from './wait';
 export * from './tools';
+export * from './peers';
