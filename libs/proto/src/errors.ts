@@ -1,4 +1,4 @@
-import { TooLargeError, ValidationError } from '@panoptes/common';
+import { TooLargeError, UnsupportedMediaTypeError as MediaTypeError, ValidationError } from '@panoptes/common';
 
 /** `reason` of every error about a body that is not a well-formed (snappy) protobuf message. */
 export const REASON_MALFORMED_REQUEST = 'malformed_request';
@@ -8,13 +8,10 @@ export const REASON_REQUEST_TOO_LARGE = 'request_too_large';
 export const REASON_UNSUPPORTED_MEDIA_TYPE = 'unsupported_media_type';
 
 /**
- * A Content-Type or Content-Encoding the remote write receiver does not accept. Prometheus answers
- * these with 415 Unsupported Media Type; `httpStatus` carries that, because `@panoptes/common` has
- * no 415 error kind yet (its kind is `bad_request`, so `httpStatusOf` maps it to 400 until then).
+ * A Content-Type or Content-Encoding the remote write receiver does not accept; Prometheus
+ * answers these with 415 Unsupported Media Type, and so does the common error mapping.
  */
-export class UnsupportedMediaTypeError extends ValidationError {
-  readonly httpStatus = 415;
-
+export class UnsupportedMediaTypeError extends MediaTypeError {
   constructor(message: string) {
     super(REASON_UNSUPPORTED_MEDIA_TYPE, message);
   }

@@ -10,6 +10,7 @@ import {
   UnauthorizedError,
   UnavailableError,
   UnprocessableError,
+  UnsupportedMediaTypeError,
   ValidationError,
 } from './errors';
 
@@ -20,6 +21,7 @@ describe('error kinds map to one HTTP status and one gRPC code', () => {
     ['missing tenant', new UnauthorizedError('missing_tenant', 'm'), 401, 16],
     ['not found', new NotFoundError('object_not_found', 'm'), 404, 5],
     ['too large', new TooLargeError('request_too_large', 'm'), 413, 8],
+    ['unsupported media type', new UnsupportedMediaTypeError('unsupported_media_type', 'm'), 415, 3],
     ['bad query', new UnprocessableError('execution', 'm'), 422, 9],
     ['limit', new LimitError('rate_limited', 'm'), 429, 8],
     ['unavailable', new UnavailableError('kafka_unavailable', 'm'), 503, 14],

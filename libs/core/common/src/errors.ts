@@ -9,6 +9,7 @@ export type ErrorKind =
   | 'unauthorized' // 401
   | 'not_found' // 404
   | 'too_large' // 413
+  | 'unsupported_media_type' // 415
   | 'unprocessable' // 422
   | 'limit' // 429
   | 'unavailable' // 503
@@ -58,6 +59,13 @@ export class TooLargeError extends PanoptesError {
   }
 }
 
+/** The body's Content-Type or Content-Encoding is not one the endpoint reads (HTTP 415). */
+export class UnsupportedMediaTypeError extends PanoptesError {
+  constructor(reason: string, message: string, options?: PanoptesErrorOptions) {
+    super('unsupported_media_type', reason, message, options);
+  }
+}
+
 export class UnprocessableError extends PanoptesError {
   constructor(reason: string, message: string, options?: PanoptesErrorOptions) {
     super('unprocessable', reason, message, options);
@@ -92,6 +100,7 @@ const HTTP_STATUS: Record<ErrorKind, number> = {
   unauthorized: 401,
   not_found: 404,
   too_large: 413,
+  unsupported_media_type: 415,
   unprocessable: 422,
   limit: 429,
   unavailable: 503,
@@ -105,6 +114,7 @@ const GRPC_CODE: Record<ErrorKind, number> = {
   unauthorized: 16, // UNAUTHENTICATED
   not_found: 5, // NOT_FOUND
   too_large: 8, // RESOURCE_EXHAUSTED
+  unsupported_media_type: 3, // INVALID_ARGUMENT
   unprocessable: 9, // FAILED_PRECONDITION
   limit: 8, // RESOURCE_EXHAUSTED
   unavailable: 14, // UNAVAILABLE

@@ -34,7 +34,7 @@ describe('negotiateRemoteWrite', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(UnsupportedMediaTypeError);
-    expect((err as UnsupportedMediaTypeError).httpStatus).toBe(415);
+    expect(httpStatusOf(err)).toBe(415);
     expect((err as UnsupportedMediaTypeError).reason).toBe('unsupported_media_type');
     expect((err as Error).message).toMatch(message);
   });

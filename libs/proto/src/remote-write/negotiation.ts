@@ -37,7 +37,7 @@ export interface RemoteWriteNegotiation {
  *   other encoding → 415.
  * Slightly more lenient than Prometheus where RFC 9110 says so: media type and parameter names are
  * case-insensitive, whitespace around `;` and `=` and quotes around the value are ignored.
- * Throws `UnsupportedMediaTypeError` (reason `unsupported_media_type`, `httpStatus` 415).
+ * Throws `UnsupportedMediaTypeError` (reason `unsupported_media_type`, HTTP 415).
  */
 export function negotiateRemoteWrite(
   contentType: string | undefined,
