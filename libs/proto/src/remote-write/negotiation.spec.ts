@@ -58,8 +58,8 @@ describe('negotiateRemoteWrite', () => {
     else expect(call).toThrow(UnsupportedMediaTypeError);
   });
 
-  it('is a bad request to the common error mapping until @panoptes/common has a 415 kind', () => {
-    expect(httpStatusOf(new UnsupportedMediaTypeError('x'))).toBe(400);
+  it('maps to 415 Unsupported Media Type through the common error mapping, as Prometheus answers', () => {
+    expect(httpStatusOf(new UnsupportedMediaTypeError('x'))).toBe(415);
   });
 });
 
