@@ -63,7 +63,6 @@ const serverSpec = section('server', {
 const redisSpec = (help: string) =>
   section('redis', {
     endpoint: str('127.0.0.1:6379', `Redis host:port for ${help}.`),
-    username: str('', 'Redis ACL user name.'),
     password: str('', 'Redis password.', { secret: true }),
     db: int(0, 'Redis database number.', { min: 0 }),
     keyPrefix: str('panoptes/', 'Prefix added to every key, so several clusters can share one Redis.'),
@@ -91,11 +90,6 @@ const storageSpec = section('common.storage', {
     requestTimeoutMs: duration(30_000, 'Timeout of each S3 request.'),
     maxRetries: int(3, 'Retries of a failed S3 request.', { min: 0 }),
   }),
-  cache: section('cache', {
-    backend: oneOf(['none', 'memory', 'redis'] as const, 'memory', 'Cache for object reads: none, memory (LRU) or redis.'),
-    memoryMaxBytes: int(268_435_456, 'Size of the in-memory object cache, in bytes.', { min: 0 }),
-    redis: redisSpec('the object cache'),
-  }),
 });
 
 const ingestSpec = section('ingest-storage', {
@@ -109,14 +103,13 @@ const ingestSpec = section('ingest-storage', {
   kafka: section('kafka', {
     brokers: list(['127.0.0.1:9092'], 'Kafka bootstrap brokers, comma-separated host:port.'),
     clientId: str('panoptes', 'Kafka client ID.'),
-    consumerGroup: str('panoptes-ingester', 'Consumer group prefix of the ingesters.'),
     requestTimeoutMs: duration(10_000, 'Timeout of each Kafka request.'),
   }),
 }, { yaml: 'ingest_storage' });
 
 const ringSpec = (prefix: string) =>
   section(prefix, {
-    heartbeatPeriodMs: duration(15_000, 'How often an instance updates its heartbeat in the ring.'),
+    heartbeatPeriodMs: duration(15_000, 'How often an instance updates its heartbeat in the ring.', { min: 1_000 }),
     heartbeatTimeoutMs: duration(60_000, 'An instance whose heartbeat is older than this is unhealthy.'),
     numTokens: int(128, 'Tokens each instance owns in the ring.', { min: 1 }),
     replicationFactor: int(3, 'Copies of each series written in classic (non-Kafka) mode.', { min: 1 }),
@@ -143,7 +136,6 @@ export const panoptesConfigSpec = section(
       reloadPeriodMs: duration(10_000, 'How often the runtime config file is re-read.', { yaml: 'period', flag: 'reload-period', min: 100 }),
     }),
     distributor: section('distributor', {
-      ring: ringSpec('ring'),
       haTracker: section(
         'ha-tracker',
         {
@@ -180,23 +172,14 @@ export const panoptesConfigSpec = section(
     ingester: section('ingester', {
       ring: ringSpec('ring'),
     }),
-    querier: section('querier', {
-      queryIngestersWithinMs: duration(13 * 3_600_000, 'Query ingesters only for data newer than this.'),
-    }),
-    queryFrontend: section('query-frontend', {
-      splitQueriesByIntervalMs: duration(24 * 3_600_000, 'Split range queries into pieces of this length.'),
-    }),
     compactor: section('compactor', {
       ring: ringSpec('ring'),
-      dataDir: str('./data/compactor', 'Local scratch directory for compaction.'),
     }),
     ruler: section('ruler', {
       ring: ringSpec('ring'),
-      evaluationIntervalMs: duration(60_000, 'Default evaluation interval of rule groups.'),
     }),
     alertRouter: section('alert-router', {
       ring: ringSpec('ring'),
-      dataDir: str('./data/alert-router', 'Local directory for alert-router state.'),
     }),
     limits: limitsSpec,
   },

@@ -11,7 +11,7 @@ import { nopLogger } from '@panoptes/log';
 import { healthService } from '@panoptes/server';
 import { describeWithService, eventually, uniqueName } from '@panoptes/testing';
 import { panoptesConfigSpec, PanoptesConfig } from './config';
-import { runPanoptes, startProcess, RunningProcess } from './runner';
+import { runPanoptes, singleProcessWarnings, startProcess, RunningProcess } from './runner';
 import { COMPONENTS } from './targets';
 
 function testConfig(dir: string, overrides: (c: PanoptesConfig) => void = () => undefined): PanoptesConfig {
@@ -56,6 +56,21 @@ describe('all-in-one process with embedded defaults', () => {
     const { services } = (await getJson(proc, '/services')) as { services: Array<{ name: string; state: string }> };
     for (const c of COMPONENTS) expect(services).toContainEqual({ name: c, state: 'Running' });
     expect(services.every((s) => s.state === 'Running')).toBe(true);
+  });
+
+  it('starts each component before the ring membership that advertises it (so it stops after leaving the ring)', async () => {
+    const { services } = (await getJson(proc, '/services')) as { services: Array<{ name: string }> };
+    const at = (name: string) => services.findIndex((s) => s.name === name);
+    for (const [component, membership] of [
+      ['ingester', 'ingester-lifecycler'],
+      ['ingester', 'partition-instance-lifecycler'],
+      ['compactor', 'compactor-lifecycler'],
+      ['ruler', 'ruler-lifecycler'],
+      ['alert-router', 'alert-router-lifecycler'],
+    ]) {
+      expect(at(component)).toBeGreaterThanOrEqual(0);
+      expect(at(component)).toBeLessThan(at(membership));
+    }
   });
 
   it('shows its instance ACTIVE in the ingester, compactor, ruler and alert-router rings', async () => {
@@ -163,6 +178,13 @@ describe('runPanoptes', () => {
     expect(out).toContain('-distributor.ingestion-rate-limit int');
   });
 
+  it('prints the default config for -config.print-defaults and exits 0 without starting', async () => {
+    const { code, out } = await run(['-config.print-defaults']);
+    expect(code).toBe(0);
+    expect(out).toContain('http_listen_port: 8080');
+    expect(out).toContain('heartbeat_period: 15s');
+  });
+
   it('refuses another target in a single-component binary', async () => {
     const { code, err } = await run(['-target=querier'], 'ingester');
     expect(code).toBe(1);
@@ -184,6 +206,27 @@ describe('runPanoptes', () => {
     expect(code).toBe(1);
     expect(err).toMatch(/failed to start: service "bucket" failed/);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('singleProcessWarnings', () => {
+  it.each<[string, (c: PanoptesConfig) => void, string[]]>([
+    ['all-in-one with embedded backends: none', () => undefined, []],
+    ['one component with the memory KV', (c) => (c.target = ['querier']), ['-kv.store=memory', '-ingest-storage.backend=in-process']],
+    ['distributor and ingester together with Redis: none', (c) => {
+      c.target = ['distributor', 'ingester'];
+      c.kv.store = 'redis';
+    }, []],
+    ['an ingester alone on Redis and the in-process log', (c) => {
+      c.target = ['ingester'];
+      c.kv.store = 'redis';
+    }, ['-ingest-storage.backend=in-process']],
+  ])('%s', (_name, change, expected) => {
+    const c = defaults(panoptesConfigSpec);
+    change(c);
+    const warnings = singleProcessWarnings(c);
+    expect(warnings).toHaveLength(expected.length);
+    expected.forEach((flag, i) => expect(warnings[i]).toContain(flag));
   });
 });
 

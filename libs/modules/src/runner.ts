@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, renderConfigYaml, renderFlagHelp } from '@panoptes/config';
+import { ConfigError, defaults, loadConfig, renderConfigYaml, renderFlagHelp } from '@panoptes/config';
 import { errorMessage } from '@panoptes/common';
 import { createLogger, Logger } from '@panoptes/log';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -25,8 +25,8 @@ export interface RunningProcess {
   registry: Registry;
 }
 
-/** Builds every module of the configured targets and starts their services in dependency order. */
-export async function startProcess(config: PanoptesConfig, logger: Logger, registry = new Registry()): Promise<RunningProcess> {
+/** Builds every module of the configured targets; nothing is started yet. */
+export async function buildProcess(config: PanoptesConfig, logger: Logger, registry = new Registry()): Promise<RunningProcess> {
   const wiring = await buildModules(config, logger, registry);
   const manager = new ServiceManager(wiring.services, logger.with({ component: 'service-manager' }));
   const status = {
@@ -36,8 +36,14 @@ export async function startProcess(config: PanoptesConfig, logger: Logger, regis
   };
   wiring.http.setStatusSource(status);
   wiring.grpc.setReadiness(status.ready);
-  await manager.startAll();
   return { config, wiring, manager, logger, registry };
+}
+
+/** Builds every module of the configured targets and starts their services in dependency order. */
+export async function startProcess(config: PanoptesConfig, logger: Logger, registry = new Registry()): Promise<RunningProcess> {
+  const built = await buildProcess(config, logger, registry);
+  await built.manager.startAll();
+  return built;
 }
 
 /**
@@ -64,6 +70,10 @@ export async function runPanoptes(options: RunOptions): Promise<number> {
       options.stdout(`Usage: panoptes [flags]\n\nFlags:\n${renderFlagHelp(panoptesConfigSpec)}`);
       return 0;
     }
+    if (loaded.printDefaults) {
+      options.stdout(renderConfigYaml(panoptesConfigSpec, defaults(panoptesConfigSpec)));
+      return 0;
+    }
     config = loaded.config;
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -77,26 +87,37 @@ export async function runPanoptes(options: RunOptions): Promise<number> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'panoptes_' });
 
+  for (const warning of singleProcessWarnings(config)) logger.warn(warning);
+
   let running: RunningProcess;
   try {
-    running = await startProcess(config, logger, registry);
+    running = await buildProcess(config, logger, registry);
+  } catch (err) {
+    logger.error('Panoptes failed to start', { err: errorMessage(err) });
+    options.stderr(`panoptes: failed to start: ${errorMessage(err)}\n`);
+    return 1;
+  }
+  // Registered before starting: a SIGTERM during a long start (WAL replay, Kafka retries) still
+  // stops what already started, in reverse order, instead of killing the process outright.
+  options.onShutdownSignal((signal) => {
+    logger.info('shutting down', { signal });
+    void running.manager.stopAll();
+  });
+  try {
+    await running.manager.startAll();
   } catch (err) {
     logger.error('Panoptes failed to start', { err: errorMessage(err) });
     options.stderr(`panoptes: failed to start: ${errorMessage(err)}\n`);
     return 1;
   }
   const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-  logger.info('Panoptes started', {
+  if (!running.manager.stopRequested) logger.info('Panoptes started', {
     target: config.target.join(','),
     http: `${config.server.httpListenAddress || '0.0.0.0'}:${running.wiring.http.port}`,
     grpc: `${config.server.grpcListenAddress || '0.0.0.0'}:${running.wiring.grpc.port}`,
     startup_ms: Math.round(durationMs),
   });
 
-  options.onShutdownSignal((signal) => {
-    logger.info('shutting down', { signal });
-    void running.manager.stopAll();
-  });
   try {
     await running.manager.awaitStopped();
     logger.info('Panoptes stopped');
@@ -105,4 +126,22 @@ export async function runPanoptes(options: RunOptions): Promise<number> {
     options.stderr(`panoptes: ${errorMessage(err)}\n`);
     return 1;
   }
+}
+
+/**
+ * The embedded backends (memory KV, in-process ingest log) cannot be shared between processes: a
+ * process that runs only some components with them sees no other process. Allowed (a single
+ * component is handy in development), but said loudly.
+ */
+export function singleProcessWarnings(config: PanoptesConfig): string[] {
+  if (config.target.includes('all')) return [];
+  const out: string[] = [];
+  const targets = config.target.join(',');
+  if (config.kv.store === 'memory') {
+    out.push(`-target=${targets} with -kv.store=memory: this process's rings are its own and no other process can see them; use -kv.store=redis to run components in separate processes`);
+  }
+  if (config.ingestStorage.backend === 'in-process' && !(config.target.includes('distributor') && config.target.includes('ingester'))) {
+    out.push(`-target=${targets} with -ingest-storage.backend=in-process: writes and reads of the ingest log stay in this process; use -ingest-storage.backend=kafka to run distributors and ingesters in separate processes`);
+  }
+  return out;
 }

@@ -237,6 +237,8 @@ export async function buildModules(
     http.addStatusPage(tokenRingPage(name, r, ring.heartbeatTimeoutMs, clock));
     return r;
   };
+  // Lifecyclers are not pushed here: `component` starts them after the component (the instance
+  // turns ACTIVE only once the component runs) and so stops them first (LEAVING before it stops).
   const lifecycler = (name: string, ring: RingConfigSection, modules: Map<string, unknown>) => {
     const l = new Lifecycler(
       {
@@ -255,7 +257,6 @@ export async function buildModules(
       log(`${name}-lifecycler`),
       registry,
     );
-    services.push(l);
     return l;
   };
 
@@ -273,18 +274,20 @@ export async function buildModules(
     return watcher;
   });
 
+  /** A user-visible component: its service, then the ring memberships that advertise it. */
   const component = (
     name: (typeof COMPONENTS)[number],
     deps: string[],
-    make: () => Service,
+    make: () => Service | { service: Service; membership: Service[] },
   ) =>
     register(
       name,
       ['server', 'runtime-config', ...deps],
       () => {
-        const s = make();
-        services.push(s);
-        return s;
+        const made = make();
+        const { service, membership } = made instanceof Service ? { service: made, membership: [] } : made;
+        services.push(service, ...membership);
+        return service;
       },
       true,
     );
@@ -324,7 +327,6 @@ export async function buildModules(
 
   component('ingester', ['kv', 'ingest-log', 'bucket', 'ingester-ring', 'ingester-partition-ring'], () => {
     const ring = config.ingester.ring;
-    lifecycler('ingester', ring, built);
     let partitionId: number;
     try {
       partitionId = partitionIdFromInstanceId(instanceId(ring));
@@ -333,16 +335,22 @@ export async function buildModules(
       if (!singleProcess) throw err;
       partitionId = 0;
     }
-    services.push(
-      new PartitionInstanceLifecycler(
-        { ...defaultPartitionInstanceLifecyclerConfig(), instanceId: instanceId(ring), partitionId, minPendingMs: singleProcess ? 0 : 10_000 },
-        value<KvStore>(built, 'kv'),
-        clock,
-        log('ingester'),
-        registry,
-      ),
-    );
-    return new Ingester(log('ingester'), registry);
+    const ingestLog = value<IngestLog>(built, 'ingest-log');
+    return {
+      service: new Ingester(log('ingester'), registry),
+      membership: [
+        lifecycler('ingester', ring, built),
+        // The partition must exist in the log before the ring routes writes to it.
+        new FunctionService('ingest-partition', { starting: () => ingestLog.ensureTopic(partitionId + 1) }),
+        new PartitionInstanceLifecycler(
+          { ...defaultPartitionInstanceLifecyclerConfig(), instanceId: instanceId(ring), partitionId, minPendingMs: singleProcess ? 0 : 10_000 },
+          value<KvStore>(built, 'kv'),
+          clock,
+          log('ingester'),
+          registry,
+        ),
+      ],
+    };
   });
 
   component('querier', ['ingester-ring', 'bucket'], () => new Querier(log('querier'), registry));
@@ -350,20 +358,17 @@ export async function buildModules(
 
   component('compactor', ['kv', 'bucket'], () => {
     ringClient('compactor', config.compactor.ring, built);
-    lifecycler('compactor', config.compactor.ring, built);
-    return new Compactor(log('compactor'), registry);
+    return { service: new Compactor(log('compactor'), registry), membership: [lifecycler('compactor', config.compactor.ring, built)] };
   });
 
   component('ruler', ['kv', 'bucket'], () => {
     ringClient('ruler', config.ruler.ring, built);
-    lifecycler('ruler', config.ruler.ring, built);
-    return new Ruler(log('ruler'), registry);
+    return { service: new Ruler(log('ruler'), registry), membership: [lifecycler('ruler', config.ruler.ring, built)] };
   });
 
   component('alert-router', ['kv', 'bucket'], () => {
     ringClient('alert-router', config.alertRouter.ring, built);
-    lifecycler('alert-router', config.alertRouter.ring, built);
-    return new AlertRouter(log('alert-router'), registry);
+    return { service: new AlertRouter(log('alert-router'), registry), membership: [lifecycler('alert-router', config.alertRouter.ring, built)] };
   });
 
   register('all', [...COMPONENTS], () => null, true);

@@ -35,6 +35,8 @@ export interface Loaded<S extends SectionSpec<Fields>> {
   configFile: string | undefined;
   /** -help was given. */
   help: boolean;
+  /** -config.print-defaults was given: print the default config as YAML and exit. */
+  printDefaults: boolean;
 }
 
 /** Flags the loader itself owns, on top of the spec's. */
@@ -255,5 +257,6 @@ export function loadConfig<S extends SectionSpec<Fields>>(spec: S, options: Load
     config: config as ConfigOf<S>,
     configFile,
     help: flags.get('help') === 'true' || flags.get('h') === 'true',
+    printDefaults: flags.get('config.print-defaults') === 'true',
   };
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { SystemClock } from '@panoptes/common';
 import { parseDocument } from 'yaml';
 import type { Logger } from '@panoptes/log';
 import { Service } from '@panoptes/services';
@@ -168,15 +169,14 @@ export class RuntimeConfigService<S extends SectionSpec<Fields>> extends Service
   }
 
   protected override async running(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.options.reloadPeriodMs);
-        signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          resolve();
-        }, { once: true });
-      });
-      if (!signal.aborted) await this.reload();
+    const clock = new SystemClock();
+    for (;;) {
+      try {
+        await clock.sleep(this.options.reloadPeriodMs, signal); // removes its abort listener when it wakes
+      } catch {
+        return; // stop requested
+      }
+      await this.reload();
     }
   }
 }

@@ -33,6 +33,8 @@ export class ServiceManager {
       try {
         await s.start();
       } catch (err) {
+        // A stop requested while this service was starting aborts it: that is not a failure.
+        if (this.stopping && s.failureCase === undefined) break;
         this.firstFailure ??= { service: s.name, error: s.failureCase ?? err };
         await this.stopAll();
         throw this.failureError();
@@ -60,6 +62,11 @@ export class ServiceManager {
   async awaitStopped(): Promise<void> {
     await this.done;
     if (this.firstFailure) throw this.failureError();
+  }
+
+  /** Whether stopAll was called (by a signal, or because a service failed). */
+  get stopRequested(): boolean {
+    return this.stopping !== undefined;
   }
 
   isHealthy(): boolean {

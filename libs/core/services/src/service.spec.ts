@@ -91,6 +91,25 @@ describe('ServiceManager', () => {
   });
 });
 
+describe('ServiceManager stopped while starting', () => {
+  it('is a clean stop, not a failure', async () => {
+    class Slow extends Service {
+      protected override starting(signal: AbortSignal): Promise<void> {
+        return new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      }
+    }
+    const log: string[] = [];
+    const m = new ServiceManager([recorder('kv', log), new Slow('replay'), recorder('ingester', log)], nopLogger);
+    const starting = m.startAll();
+    await new Promise((r) => setTimeout(r, 10));
+    await m.stopAll();
+    await expect(starting).resolves.toBeUndefined();
+    await expect(m.awaitStopped()).resolves.toBeUndefined();
+    expect(m.stopRequested).toBe(true);
+    expect(log).toEqual(['start kv', 'stop kv']);
+  });
+});
+
 describe('ModuleGraph', () => {
   function graph() {
     const g = new ModuleGraph();
