@@ -244,4 +244,16 @@ describe('RingSnapshot.replicationSetForOperation', () => {
     expect(set.maxErrors).toBe(maxErrors);
     expect(set.maxUnavailableZones).toBe(maxZones);
   });
+
+  it.each([
+    ['1 instance, RF=3: a single copy cannot make a quorum', 1, 0, 'needs 2 healthy instances'],
+    ['2 instances, RF=3, both healthy: no error tolerated', 2, 0, null],
+    ['3 instances, RF=3, 2 unhealthy', 3, 2, 'needs 2 healthy instances'],
+  ])('fewer instances than the replication factor (as dskit): %s', (_n, count, down, error) => {
+    const all = names(count, 1);
+    const desc = ringDesc(all.map((s, i) => (i < down ? { ...s, state: 'LEAVING' as const } : s)));
+    const call = () => snapshot(desc, { zoneAwarenessEnabled: false }).replicationSetForOperation(Operation.Write, 3, NOW);
+    if (error) expect(call).toThrow(error);
+    else expect(call().maxErrors).toBe(0);
+  });
 });

@@ -219,14 +219,16 @@ export class RingSnapshot {
       instances = healthy.filter((idx) => !failingZones.has(this.zoneOf[idx]));
       maxUnavailableZones = tolerated - failingZones.size;
     } else {
-      const tolerated = Math.floor(rf / 2);
-      if (unhealthy > tolerated) {
+      // As dskit: every instance but floor(rf/2) must answer, counting at least rf instances, so a
+      // ring smaller than the replication factor cannot pass a read that reached too few copies.
+      const required = Math.max(this.ids.length, rf) - Math.floor(rf / 2);
+      if (healthy.length < required) {
         throw new UnavailableError(
           'too_many_unhealthy_instances',
-          `${this.options.name} ring: ${op.name} tolerates ${tolerated} unhealthy instances with replication factor ${rf}, found ${unhealthy}; check the ring page for unhealthy instances`,
+          `${this.options.name} ring: ${op.name} needs ${required} healthy instances with replication factor ${rf} and ${this.ids.length} instances, found ${healthy.length} (${unhealthy} unhealthy); check the ring page`,
         );
       }
-      maxErrors = tolerated - unhealthy;
+      maxErrors = healthy.length - required;
     }
     return {
       instances: instances.map((idx) => ({ id: this.ids[idx], ...this.descs[idx] })),

@@ -89,7 +89,7 @@ export function runBucketContract(name: string, factory: () => Bucket | Promise<
         expect(await bucket.exists(key)).toBe(false);
       });
 
-      it('leaves no object when the put is aborted', async () => {
+      it('leaves no object when the put is aborted before it starts', async () => {
         const key = `${dir()}/aborted`;
         const controller = new AbortController();
         controller.abort();
