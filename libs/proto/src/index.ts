@@ -10,6 +10,8 @@ export {
   SERIES_FLAG_INVALID_UTF8,
   SERIES_FLAG_UNSORTED_LABELS,
   SeriesHash,
+  seriesHash53,
+  seriesHash53OfLabels,
   seriesHashHex,
   seriesHashOfLabels,
   tenantHashSeed,

@@ -1,6 +1,6 @@
 import { RemoteWriteDecoder } from '../remote-write/decoder';
 import { encodeWriteRequestV1, encodeWriteRequestV2 } from '../remote-write/encoder';
-import { seriesHashHex, seriesHashOfLabels, tenantHashSeed } from './series-hash';
+import { seriesHash53, seriesHash53OfLabels, seriesHashHex, seriesHashOfLabels, tenantHashSeed } from './series-hash';
 
 const UP = [
   { name: '__name__', value: 'up' },
@@ -42,5 +42,26 @@ describe('series hash', () => {
     const a = seriesHashOfLabels([{ name: 'ab', value: 'c' }]);
     const b = seriesHashOfLabels([{ name: 'a', value: 'bc' }]);
     expect(seriesHashHex(a.hi, a.lo)).not.toBe(seriesHashHex(b.hi, b.lo));
+  });
+});
+
+describe('seriesHash53', () => {
+  it.each([
+    ['zero', 0, 0, 0],
+    ['low word only', 0, 0xffffffff, 0xffffffff],
+    ['keeps the low 21 bits of hi', 0xffffffff, 0, 0x1fffff * 2 ** 32],
+    ['largest value is exactly representable', 0xffffffff, 0xffffffff, Number.MAX_SAFE_INTEGER],
+  ])('folds (hi, lo) into an exact 53-bit integer: %s', (_n, hi, lo, expected) => {
+    expect(seriesHash53(hi, lo)).toBe(expected);
+    expect(Number.isSafeInteger(seriesHash53(hi, lo))).toBe(true);
+  });
+
+  it('gives the head the same number for label strings as the decoder computes from a request', () => {
+    const names = ['__name__', 'instance', 'job'];
+    const values = ['up', 'host:9100', 'node'];
+    const decoder = new RemoteWriteDecoder();
+    const body = encodeWriteRequestV1({ timeseries: [{ labels: names.map((name, i) => ({ name, value: values[i] })) }] });
+    const decoded = decoder.decode(body, 1, 0);
+    expect(seriesHash53OfLabels(names, values)).toBe(seriesHash53(decoded.seriesHashHi[0], decoded.seriesHashLo[0]));
   });
 });

@@ -1,0 +1,150 @@
+import { ValidationError } from '@panoptes/common';
+
+/** What `HeadAppender.append` did with a sample. */
+export const AppendOutcome = {
+  /** Stored. */
+  appended: 0,
+  /** Same timestamp and same value as the series' newest sample: accepted, nothing stored. */
+  duplicateIgnored: 1,
+  /** Older than the series' newest sample (`sample_out_of_order`). */
+  outOfOrder: 2,
+  /** Same timestamp as the series' newest sample, different value (`sample_duplicate_timestamp`). */
+  duplicateTimestamp: 3,
+  /** Older than the head accepts (`sample_too_old`). */
+  tooOld: 4,
+  /** Not an integer millisecond timestamp within ±2^51 (`sample_invalid_timestamp`). */
+  invalidTimestamp: 5,
+} as const;
+export type AppendOutcome = (typeof AppendOutcome)[keyof typeof AppendOutcome];
+
+/** Stable reasons (metric label, error reason) of rejected samples, indexed by outcome. */
+export const REJECT_REASONS = {
+  [AppendOutcome.outOfOrder]: 'sample_out_of_order',
+  [AppendOutcome.duplicateTimestamp]: 'sample_duplicate_timestamp',
+  [AppendOutcome.tooOld]: 'sample_too_old',
+  [AppendOutcome.invalidTimestamp]: 'sample_invalid_timestamp',
+} as const;
+export type SampleRejectReason = (typeof REJECT_REASONS)[keyof typeof REJECT_REASONS];
+
+/** The result of an append batch: accepted samples stay stored whatever else was rejected. */
+export interface AppendSummary {
+  /** Samples stored. */
+  appended: number;
+  /** Samples identical to the series' newest one (same timestamp and value bits): accepted, not stored. */
+  duplicatesIgnored: number;
+  /** Samples refused. */
+  rejected: number;
+  /** Refused samples by reason. */
+  rejectedByReason: Partial<Record<SampleRejectReason, number>>;
+  /** The first refusals (up to `HeadConfig.maxAppendErrors`), each naming tenant, series and sample. */
+  errors: ValidationError[];
+  /**
+   * One error for the whole batch when anything was refused (what the distributor answers with
+   * 400): the first refusal's reason, a message with the first few refusals and the counts.
+   */
+  error: ValidationError | undefined;
+}
+
+/** What the appender needs from the head. */
+export interface AppendTarget {
+  readonly tenant: string;
+  /** Applies one sample; returns its outcome. */
+  appendSample(ref: number, t: number, hi: number, lo: number, minValidTime: number): AppendOutcome;
+  /** The full error of a refused sample (built only for the first few: it materialises labels). */
+  rejectionError(outcome: AppendOutcome, ref: number, t: number, minValidTime: number): ValidationError;
+  /** Publishes a finished batch's counts (metrics). */
+  recordBatch(appended: number, rejectedByOutcome: Uint32Array): void;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = LITTLE_ENDIAN ? 0 : 1;
+const ERRORS_IN_MESSAGE = 3;
+
+/**
+ * Appends a batch of samples to the head with Prometheus' rules (per series, in order):
+ *
+ * 1. t not an integer within ±2^51 ms                       → sample_invalid_timestamp
+ * 2. t < the head's min valid time (see `Head.appender`)    → sample_too_old
+ * 3. t > the series' newest timestamp                       → stored
+ * 4. t = newest, same value bits (e.g. a resent staleness NaN) → accepted, nothing stored
+ * 5. t = newest, other value                                → sample_duplicate_timestamp
+ * 6. t < newest                                             → sample_out_of_order
+ *
+ * Samples are applied as they are appended (there is no rollback: a refused sample never undoes
+ * an accepted one, as in Mimir). `append` allocates nothing for accepted samples; `commit()`
+ * publishes the metrics and returns the summary. An appender serves one batch.
+ */
+export class HeadAppender {
+  private readonly f64 = new Float64Array(1);
+  private readonly u32 = new Uint32Array(this.f64.buffer);
+  private appended = 0;
+  private duplicatesIgnored = 0;
+  private readonly rejectedByOutcome = new Uint32Array(6);
+  private readonly errors: ValidationError[] = [];
+  private committed = false;
+
+  constructor(
+    private readonly target: AppendTarget,
+    /** Samples older than this (ms) are too old for the head. */
+    readonly minValidTime: number,
+    private readonly maxErrors: number,
+  ) {}
+
+  /** Appends a sample of series `ref` (from `Head.getOrCreateSeries`) at `t` ms. */
+  append(ref: number, t: number, v: number): AppendOutcome {
+    this.f64[0] = v;
+    return this.appendBits(ref, t, this.u32[HI], this.u32[LO]);
+  }
+
+  /** Appends a value given as the high and low words of its IEEE-754 bits (NaN payloads kept exactly). */
+  appendBits(ref: number, t: number, hi: number, lo: number): AppendOutcome {
+    const outcome = this.target.appendSample(ref, t, hi, lo, this.minValidTime);
+    if (outcome === AppendOutcome.appended) {
+      this.appended++;
+    } else if (outcome === AppendOutcome.duplicateIgnored) {
+      this.duplicatesIgnored++;
+    } else {
+      this.rejectedByOutcome[outcome]++;
+      if (this.errors.length < this.maxErrors) {
+        this.errors.push(this.target.rejectionError(outcome, ref, t, this.minValidTime));
+      }
+    }
+    return outcome;
+  }
+
+  /** Ends the batch: counts go to the metrics; returns the summary. */
+  commit(): AppendSummary {
+    if (!this.committed) {
+      this.committed = true;
+      this.target.recordBatch(this.appended, this.rejectedByOutcome);
+    }
+    const rejectedByReason: Partial<Record<SampleRejectReason, number>> = {};
+    let rejected = 0;
+    for (const [outcome, reason] of Object.entries(REJECT_REASONS)) {
+      const n = this.rejectedByOutcome[Number(outcome)];
+      if (n > 0) rejectedByReason[reason] = n;
+      rejected += n;
+    }
+    return {
+      appended: this.appended,
+      duplicatesIgnored: this.duplicatesIgnored,
+      rejected,
+      rejectedByReason,
+      errors: [...this.errors],
+      error: rejected === 0 ? undefined : this.batchError(rejected),
+    };
+  }
+
+  private batchError(rejected: number): ValidationError {
+    const accepted = this.appended + this.duplicatesIgnored;
+    const shown = this.errors.slice(0, ERRORS_IN_MESSAGE).map((e) => e.message);
+    const more = rejected - shown.length;
+    const message =
+      `${rejected} of ${accepted + rejected} samples were rejected (the other ${accepted} were accepted): ` +
+      shown.join('; ') +
+      (more > 0 ? `; and ${more} more` : '');
+    const reason = this.errors[0]?.reason ?? REJECT_REASONS[this.rejectedByOutcome.findIndex((n, i) => i >= 2 && n > 0) as 2 | 3 | 4 | 5];
+    return new ValidationError(reason, message, { tenant: this.target.tenant });
+  }
+}

@@ -1,0 +1,31 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+
+/**
+ * The head's metrics, without a tenant label: the ingester gives each tenant's head its own
+ * registry and exposes them with the tenant added (Mimir's per-tenant registries), so one
+ * registry holds at most one head's metrics.
+ */
+export class HeadMetrics {
+  readonly series: Gauge;
+  readonly appended: Counter;
+  readonly rejected: Counter<'reason'>;
+
+  constructor(registry: Registry) {
+    this.series = new Gauge({
+      name: 'panoptes_ingester_memory_series',
+      help: 'Series held in the in-memory TSDB head.',
+      registers: [registry],
+    });
+    this.appended = new Counter({
+      name: 'panoptes_ingester_samples_appended_total',
+      help: 'Samples stored in the TSDB head.',
+      registers: [registry],
+    });
+    this.rejected = new Counter({
+      name: 'panoptes_ingester_samples_rejected_total',
+      help: 'Samples the TSDB head refused, by reason (sample_out_of_order, sample_duplicate_timestamp, sample_too_old, …).',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+  }
+}

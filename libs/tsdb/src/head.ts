@@ -1,0 +1,449 @@
+import { Registry } from 'prom-client';
+import {
+  BlockMeta,
+  BlockWriter,
+  compareLabels,
+  compareUtf8,
+  defaultBlockWriterConfig,
+  EncodedChunk,
+  Labels,
+  labelsString,
+  XorChunkEncoder,
+  XorChunkIterator,
+} from '@panoptes/block-formats';
+import { NotFoundError, ValidationError } from '@panoptes/common';
+import { Logger } from '@panoptes/log';
+import { AppendOutcome, AppendTarget, HeadAppender, REJECT_REASONS } from './head-appender';
+import { HeadChunkWriter } from './head-chunk-writer';
+import { HeadConfig } from './head-config';
+import { HeadIndex } from './head-index';
+import { HeadMetrics } from './head-metrics';
+import { selectPostings } from './index-reader';
+import { Matcher } from './matcher';
+import { packedChunk, packedDropFirst, packedMaxT, packedMinT } from './packed-chunks';
+import { ChunkSamplesIterator } from './sample-iterator';
+import { MemChunk, PAGE_MASK, SeriesPage } from './series-page';
+import { SeriesStore } from './series-store';
+
+// Builtins read once: a global lookup in a hot loop is slow inside vm contexts (Jest).
+const { floor, max, min } = Math;
+const isInteger = Number.isInteger;
+
+/** Timestamps beyond ±2^51 ms (~71,000 years) would make XOR deltas-of-deltas inexact. */
+const MAX_ABS_TIMESTAMP = 2 ** 51;
+const MAX_HASH = 2 ** 53;
+/** Below this many symbols the table is never compacted. */
+const MIN_SYMBOLS_TO_COMPACT = 1024;
+
+/** A series selected by `Head.select`: its labels and its chunks overlapping the range. */
+export class HeadSeries {
+  constructor(
+    readonly ref: number,
+    /** Sorted `[name, value]` pairs. */
+    readonly labels: Labels,
+    /** Chunks overlapping [minT, maxT], oldest first (the head chunk as a copy). */
+    readonly chunks: readonly MemChunk[],
+    readonly minT: number,
+    readonly maxT: number,
+  ) {}
+
+  /** A new iterator over the series' samples in [minT, maxT]. */
+  iterator(): ChunkSamplesIterator {
+    return new ChunkSamplesIterator(this.chunks, this.minT, this.maxT);
+  }
+}
+
+export interface CutBlockOptions {
+  /** `thanos.labels` of the block, e.g. `{ __org_id__: tenant }`. */
+  externalLabels?: Record<string, string>;
+  /** The block's ULID; a new one when absent. */
+  ulid?: string;
+}
+
+export interface TruncateResult {
+  chunksRemoved: number;
+  seriesRemoved: number;
+}
+
+/**
+ * One tenant's in-memory TSDB head (Prometheus `tsdb/head.go` semantics, without WAL and
+ * out-of-order ingestion): series found by hash and labels, in-order appends into XOR head chunks,
+ * queries by matchers, blocks cut from a time range, truncation and series garbage collection.
+ *
+ * Invariants:
+ * - A series' samples are strictly increasing in time; chunks hold at most `chunkMaxSamples`
+ *   samples and never span a multiple of `blockRangeMs`, so a block of aligned range reuses them.
+ * - Completed chunks are immutable; queries and block cuts get copies of the open head chunk.
+ * - Refs ascend and are never reused; a ref is valid until `truncate` collects its series, so use
+ *   refs from `getOrCreateSeries` before the next `truncate`.
+ * - Samples older than `max(maxTime - blockRangeMs/2, last truncation point)` are refused, so a
+ *   block range behind that point can be cut while appends go on.
+ *
+ * Single-threaded like everything in Node: methods run to completion; `cutBlock` snapshots the
+ * range synchronously before its first await.
+ */
+export class Head implements AppendTarget {
+  private index = new HeadIndex();
+  private readonly store: SeriesStore;
+  private readonly writer = new HeadChunkWriter();
+  private readonly metrics: HeadMetrics;
+  private minT = Infinity;
+  private maxT = -Infinity;
+  /** Samples below this were truncated (they are in a block already): appends are refused. */
+  private truncatedBefore = -Infinity;
+
+  constructor(
+    private readonly config: HeadConfig,
+    readonly tenant: string,
+    private readonly logger: Logger,
+    registry: Registry,
+  ) {
+    if (config.outOfOrderTimeWindowMs !== 0) {
+      throw new ValidationError(
+        'ooo_not_supported',
+        `out-of-order ingestion (outOfOrderTimeWindowMs=${config.outOfOrderTimeWindowMs}) is not supported by the head yet; set it to 0`,
+        { tenant },
+      );
+    }
+    if (!(config.chunkMaxSamples >= 1 && config.chunkMaxSamples <= 0xffff) || !(config.blockRangeMs > 0)) {
+      throw new ValidationError(
+        'invalid_head_config',
+        `head config needs 1 <= chunkMaxSamples <= 65535 (got ${config.chunkMaxSamples}) and blockRangeMs > 0 (got ${config.blockRangeMs})`,
+        { tenant },
+      );
+    }
+    this.store = new SeriesStore(this.index.symbols);
+    this.metrics = new HeadMetrics(registry);
+  }
+
+  get numSeries(): number {
+    return this.store.size;
+  }
+
+  /** Oldest sample timestamp in the head (ms); Infinity when it holds no sample. */
+  get minTime(): number {
+    return this.minT;
+  }
+
+  /** Newest sample timestamp ever appended (ms); -Infinity before the first. */
+  get maxTime(): number {
+    return this.maxT;
+  }
+
+  /**
+   * The ref of the series with these labels, creating it when new. `names`/`values` are the sorted
+   * label set (names strictly ascending by UTF-8 bytes, no empty name or value) and `hash` its
+   * series hash as a 53-bit integer (`seriesHash53` from `@panoptes/proto`, the decoder's hash); series with equal hashes are told apart by their labels.
+   */
+  getOrCreateSeries(hash: number, names: readonly string[], values: readonly string[]): number {
+    const ref = this.store.find(hash, names, values);
+    if (ref !== 0) return ref;
+    this.validateNewSeries(hash, names, values);
+    const created = this.store.create(hash, names, values);
+    const p = this.store.page(created)!;
+    this.index.add(created, p.labels(created & PAGE_MASK));
+    this.metrics.series.inc();
+    return created;
+  }
+
+  /**
+   * A batch appender. Its min valid time is fixed now, as Prometheus' appender does:
+   * `max(maxTime - blockRangeMs/2, last truncation point)`.
+   */
+  appender(): HeadAppender {
+    return new HeadAppender(this, this.appendableMinValidTime(), this.config.maxAppendErrors);
+  }
+
+  private appendableMinValidTime(): number {
+    return max(this.maxT - this.config.blockRangeMs / 2, this.truncatedBefore);
+  }
+
+  /** @internal Called by `HeadAppender`; see its rules. */
+  appendSample(ref: number, t: number, hi: number, lo: number, minValidTime: number): AppendOutcome {
+    const p = this.store.page(ref);
+    if (p === undefined) {
+      throw new NotFoundError(
+        'series_not_found',
+        `series ref ${ref} of tenant "${this.tenant}" does not exist (never created or garbage-collected); call getOrCreateSeries again`,
+        { tenant: this.tenant },
+      );
+    }
+    if (!isInteger(t) || t > MAX_ABS_TIMESTAMP || t < -MAX_ABS_TIMESTAMP) return AppendOutcome.invalidTimestamp;
+    if (t < minValidTime) return AppendOutcome.tooOld;
+    const i = ref & PAGE_MASK;
+    const last = p.lastT[i];
+    if (t <= last) {
+      if (t < last) return AppendOutcome.outOfOrder;
+      return p.lastHi[i] === hi >>> 0 && p.lastLo[i] === lo >>> 0 ? AppendOutcome.duplicateIgnored : AppendOutcome.duplicateTimestamp;
+    }
+    const n = p.count[i];
+    if (n > 0) {
+      const range = this.config.blockRangeMs;
+      if (n >= this.config.chunkMaxSamples || t >= (floor(p.firstT[i] / range) + 1) * range) this.writer.cut(p, i);
+    }
+    this.writer.append(p, i, t, hi, lo);
+    if (t > this.maxT) this.maxT = t;
+    if (t < this.minT) this.minT = t;
+    return AppendOutcome.appended;
+  }
+
+  /** @internal Called by `HeadAppender` for the first few refusals of a batch. */
+  rejectionError(outcome: AppendOutcome, ref: number, t: number, minValidTime: number): ValidationError {
+    const p = this.store.page(ref)!;
+    const series = labelsString(this.store.labels(ref));
+    const last = p.lastT[ref & PAGE_MASK];
+    const at = `${t} ms${fmtTime(t)}`;
+    const of = `series ${series} of tenant "${this.tenant}"`;
+    let message: string;
+    switch (outcome) {
+      case AppendOutcome.outOfOrder:
+        message = `out-of-order sample for ${of}: timestamp ${at} is older than the series' newest sample at ${last} ms${fmtTime(last)}; send each series' samples in time order (out-of-order ingestion is disabled)`;
+        break;
+      case AppendOutcome.duplicateTimestamp:
+        message = `duplicate sample for timestamp ${at} with a different value for ${of}; a series holds one value per timestamp: drop the duplicate, or give the writers distinct labels (or HA deduplication)`;
+        break;
+      case AppendOutcome.tooOld:
+        message = `sample for ${of} at ${at} is too old: the head accepts samples from ${minValidTime} ms${fmtTime(minValidTime)} on (newest sample minus half the block range, or the last block cut); older data can only be backfilled as blocks`;
+        break;
+      default:
+        message = `sample for ${of} has timestamp ${t}; timestamps must be integer milliseconds within ±2^51`;
+    }
+    return new ValidationError(REJECT_REASONS[outcome as 2 | 3 | 4 | 5], message, { tenant: this.tenant });
+  }
+
+  /** @internal Called by `HeadAppender.commit`. */
+  recordBatch(appended: number, rejectedByOutcome: Uint32Array): void {
+    if (appended > 0) this.metrics.appended.inc(appended);
+    for (const [outcome, reason] of Object.entries(REJECT_REASONS)) {
+      const n = rejectedByOutcome[Number(outcome)];
+      if (n > 0) this.metrics.rejected.inc({ reason }, n);
+    }
+  }
+
+  /**
+   * The series matching all `matchers` (Prometheus semantics) with samples in [minT, maxT] ms,
+   * inclusive, in ascending ref order. Labels are materialised per series as it is yielded.
+   */
+  *select(matchers: Matcher[], minT: number, maxT: number): Generator<HeadSeries> {
+    const refs = selectPostings(this.index, matchers);
+    for (let k = 0; k < refs.length; k++) {
+      const ref = refs[k];
+      const p = this.store.page(ref);
+      if (p === undefined) continue;
+      const chunks = this.chunksIn(p, ref & PAGE_MASK, minT, maxT);
+      if (chunks.length === 0) continue;
+      yield new HeadSeries(ref, this.store.labels(ref), chunks, minT, maxT);
+    }
+  }
+
+  /** Label names of the series matching `matchers` (all series when none), sorted. */
+  labelNames(matchers: Matcher[] = []): string[] {
+    if (matchers.length === 0) return this.index.labelNames().sort(compareUtf8);
+    const ids = new Set<number>();
+    this.forSelected(matchers, (labels) => {
+      for (let k = 0; k < labels.length; k += 2) ids.add(labels[k]);
+    });
+    return this.sortedSymbols(ids);
+  }
+
+  /** Values of label `name` among the series matching `matchers` (all series when none), sorted. */
+  labelValues(name: string, matchers: Matcher[] = []): string[] {
+    if (matchers.length === 0) return [...this.index.labelValues(name)].sort(compareUtf8);
+    const nameId = this.index.symbols.lookup(name);
+    if (nameId === undefined) return [];
+    const ids = new Set<number>();
+    this.forSelected(matchers, (labels) => {
+      for (let k = 0; k < labels.length; k += 2) if (labels[k] === nameId) ids.add(labels[k + 1]);
+    });
+    return this.sortedSymbols(ids);
+  }
+
+  /**
+   * Writes every sample in [minT, maxT) ms into a Prometheus block under `dir` and returns its
+   * meta, or undefined when the range holds no sample. Chunks entirely in the range are written as
+   * they are; chunks crossing its edges are re-encoded with only their samples inside. The head
+   * keeps everything: `truncate` drops it afterwards.
+   */
+  async cutBlock(minT: number, maxT: number, dir: string, options: CutBlockOptions = {}): Promise<BlockMeta | undefined> {
+    // Snapshot synchronously: completed chunks are immutable, head chunks are copied.
+    const series: Array<{ labels: Labels; chunks: MemChunk[] }> = [];
+    this.store.forEach((p, i, ref) => {
+      const chunks = this.chunksIn(p, i, minT, maxT - 1);
+      if (chunks.length > 0) series.push({ labels: this.store.labels(ref), chunks });
+    });
+    if (series.length === 0) return undefined;
+    series.sort((a, b) => compareLabels(a.labels, b.labels));
+
+    const started = Date.now();
+    const writer = new BlockWriter(defaultBlockWriterConfig(), dir, { ulid: options.ulid, externalLabels: options.externalLabels });
+    const iterator = new XorChunkIterator();
+    const encoder = new XorChunkEncoder();
+    let written = 0;
+    try {
+      for (const s of series) {
+        const encoded: EncodedChunk[] = [];
+        for (const c of s.chunks) {
+          if (c.minT >= minT && c.maxT < maxT) {
+            encoded.push({ data: c.data, mint: c.minT, maxt: c.maxT });
+            continue;
+          }
+          encoder.reset();
+          iterator.reset(c.data);
+          while (iterator.next()) {
+            if (iterator.t >= minT && iterator.t < maxT) encoder.appendBits(iterator.t, iterator.valueHi, iterator.valueLo);
+          }
+          if (encoder.numSamples > 0) encoded.push({ data: encoder.bytes().slice(), mint: encoder.minTime, maxt: encoder.maxTime });
+        }
+        if (encoded.length === 0) continue;
+        await writer.addSeriesChunks(s.labels, encoded);
+        written++;
+      }
+      if (written === 0) {
+        await writer.abort();
+        return undefined;
+      }
+      const meta = await writer.finish();
+      this.logger.info('block cut', {
+        block: meta.ulid,
+        min_time: meta.minTime,
+        max_time: meta.maxTime,
+        series: meta.stats.numSeries,
+        samples: meta.stats.numSamples,
+        chunks: meta.stats.numChunks,
+        duration_ms: Date.now() - started,
+      });
+      return meta;
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    }
+  }
+
+  /**
+   * Drops chunks whose samples are all older than `beforeT` ms, refuses later appends older than
+   * it, and garbage-collects series left without samples (removing them from the index). Call it
+   * after the block holding [.., beforeT) is safely written.
+   */
+  truncate(beforeT: number): TruncateResult {
+    if (beforeT > this.truncatedBefore) this.truncatedBefore = beforeT;
+    const removed = new Set<number>();
+    let chunksRemoved = 0;
+    let minT = Infinity;
+    this.store.forEach((p, i, ref) => {
+      const done = p.done[i];
+      const n = p.doneCount[i];
+      if (done !== undefined) {
+        let k = 0;
+        while (k < n && packedMaxT(done, k) < beforeT) k++;
+        if (k > 0) {
+          p.done[i] = packedDropFirst(done, n, k);
+          p.doneCount[i] = n - k;
+          chunksRemoved += k;
+        }
+      }
+      if (p.count[i] > 0 && p.lastT[i] < beforeT) {
+        this.writer.drop(p, i);
+        chunksRemoved++;
+      }
+      const rest = p.done[i];
+      if (rest !== undefined) minT = min(minT, packedMinT(rest, 0));
+      else if (p.count[i] > 0) minT = min(minT, p.firstT[i]);
+      else removed.add(ref);
+    });
+    for (const ref of removed) this.store.delete(ref);
+    this.index.remove(removed);
+    this.minT = minT;
+    this.metrics.series.set(this.store.size);
+    if (removed.size > 0) this.maybeCompactSymbols();
+    if (chunksRemoved > 0 || removed.size > 0) {
+      this.logger.info('head truncated', { before: beforeT, chunks_removed: chunksRemoved, series_removed: removed.size, series: this.store.size });
+    }
+    return { chunksRemoved, seriesRemoved: removed.size };
+  }
+
+  /** Symbols in the table (interned label names and values, live or not yet compacted away). */
+  get numSymbols(): number {
+    return this.index.symbols.size;
+  }
+
+  /** The chunks of slot `i` with samples possibly in [minT, maxT] (the head chunk as a copy). */
+  private chunksIn(p: SeriesPage, i: number, minT: number, maxT: number): MemChunk[] {
+    const out: MemChunk[] = [];
+    const done = p.done[i];
+    if (done !== undefined) {
+      const n = p.doneCount[i];
+      for (let k = 0; k < n; k++) {
+        if (packedMaxT(done, k) >= minT && packedMinT(done, k) <= maxT) out.push(packedChunk(done, n, k));
+      }
+    }
+    if (p.count[i] > 0 && p.lastT[i] >= minT && p.firstT[i] <= maxT) out.push(this.writer.snapshot(p, i)!);
+    return out;
+  }
+
+  private forSelected(matchers: Matcher[], fn: (labels: Uint32Array) => void): void {
+    const refs = selectPostings(this.index, matchers);
+    for (let k = 0; k < refs.length; k++) {
+      const p = this.store.page(refs[k]);
+      if (p !== undefined) fn(p.labels(refs[k] & PAGE_MASK));
+    }
+  }
+
+  private sortedSymbols(ids: Set<number>): string[] {
+    return [...ids].map((id) => this.index.symbols.get(id)).sort(compareUtf8);
+  }
+
+  /**
+   * Interned strings are never freed while in use, so series churn (pod names…) would grow the
+   * symbol table forever. When fewer than half the symbols are still used, rebuild the index with
+   * a fresh table and rewrite the series' ids.
+   */
+  private maybeCompactSymbols(): void {
+    const old = this.index.symbols;
+    if (old.size < MIN_SYMBOLS_TO_COMPACT) return;
+    const used = new Uint8Array(old.size);
+    let live = 0;
+    this.store.forEach((p, i) => {
+      const ids = p.labels(i);
+      for (let k = 0; k < ids.length; k++) {
+        if (used[ids[k]] === 0) {
+          used[ids[k]] = 1;
+          live++;
+        }
+      }
+    });
+    if (live * 2 > old.size) return;
+    const index = new HeadIndex();
+    const remap = new Uint32Array(old.size);
+    for (let id = 0; id < old.size; id++) if (used[id] === 1) remap[id] = index.symbols.intern(old.get(id));
+    this.store.remapSymbols(remap, index.symbols);
+    this.store.forEach((p, i, ref) => index.add(ref, p.labels(i)));
+    this.index = index;
+    this.logger.info('head symbols compacted', { before: old.size, after: index.symbols.size });
+  }
+
+  private validateNewSeries(hash: number, names: readonly string[], values: readonly string[]): void {
+    let problem: string | undefined;
+    if (!Number.isInteger(hash) || hash < 0 || hash >= MAX_HASH) problem = `its hash ${hash} is not a 53-bit integer (seriesHash53 of the decoder's series hash)`;
+    else if (names.length === 0) problem = 'it has no labels';
+    else if (names.length !== values.length) problem = `it has ${names.length} names but ${values.length} values`;
+    else if (names.length > 0x7fff) problem = `it has ${names.length} labels`;
+    else {
+      for (let k = 0; k < names.length && problem === undefined; k++) {
+        if (names[k] === '' || values[k] === '') problem = `label ${k} has an empty name or value`;
+        else if (k > 0 && compareUtf8(names[k - 1], names[k]) >= 0) problem = `its names are not sorted or repeat ("${names[k - 1]}", "${names[k]}")`;
+      }
+    }
+    if (problem !== undefined) {
+      const labels = labelsString(names.map((n, k) => [n, values[k] ?? ''] as const));
+      throw new ValidationError(
+        'series_invalid_labels',
+        `series ${labels} of tenant "${this.tenant}" cannot be stored: ${problem}; labels must be sorted by name, unique and non-empty`,
+        { tenant: this.tenant },
+      );
+    }
+  }
+}
+
+function fmtTime(t: number): string {
+  return Number.isFinite(t) && Math.abs(t) <= 8.64e15 ? ` (${new Date(t).toISOString()})` : '';
+}

@@ -1,0 +1,148 @@
+/**
+ * Per-series state of the head, struct-of-arrays: series ref r lives in page `r >>> PAGE_BITS`,
+ * slot `r & PAGE_MASK`. A page holds typed arrays of its series' hot fields (hash, label offsets,
+ * the head chunk's XOR encoder state) and an arena of their interned labels, so an active series
+ * costs a few dozen bytes here plus its chunk bytes, with no per-series object or closure.
+ *
+ * Refs are handed out in ascending order and never reused; a page is dropped when every series
+ * in it has been garbage-collected (its labels arena goes with it).
+ */
+export const PAGE_BITS = 10;
+export const PAGE_SIZE = 1 << PAGE_BITS;
+export const PAGE_MASK = PAGE_SIZE - 1;
+
+/** Marks "no leading/trailing-zero window yet" in a chunk's XOR state. */
+export const NO_WINDOW = 0xff;
+
+/** A completed (immutable) XOR chunk of one series. */
+export class MemChunk {
+  constructor(
+    /** The chunk's bytes, exactly sized; never modified. */
+    readonly data: Uint8Array,
+    /** First and last sample timestamps, ms, inclusive. */
+    readonly minT: number,
+    readonly maxT: number,
+  ) {}
+
+  get numSamples(): number {
+    return (this.data[0] << 8) | this.data[1];
+  }
+}
+
+const INITIAL_CAPACITY = 16;
+
+function grown<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T, capacity: number, fill?: number): T {
+  const next = new (a.constructor as new (n: number) => T)(capacity);
+  next.set(a);
+  if (fill !== undefined) next.fill(fill, a.length);
+  return next;
+}
+
+export class SeriesPage {
+  /** Slots handed out so far (refs base … base+used-1). */
+  used = 0;
+  /** Slots whose series is still alive. */
+  live = 0;
+  capacity = INITIAL_CAPACITY;
+
+  /** 1 while the series exists, 0 after garbage collection. */
+  alive = new Uint8Array(INITIAL_CAPACITY);
+  /** The series hash as two words (the 53-bit `seriesHash53` split at 32 bits). */
+  hashLo = new Uint32Array(INITIAL_CAPACITY);
+  hashHi = new Uint32Array(INITIAL_CAPACITY);
+  /** Interned labels: arena[labelOff … labelOff+labelLen) = n0 v0 n1 v1 … (symbol ids). */
+  labelOff = new Uint32Array(INITIAL_CAPACITY);
+  labelLen = new Uint16Array(INITIAL_CAPACITY);
+  arena = new Uint32Array(INITIAL_CAPACITY * 8);
+  arenaLen = 0;
+
+  /** Timestamp (ms) of the newest sample appended; -Infinity before the first. */
+  lastT = new Float64Array(INITIAL_CAPACITY).fill(-Infinity);
+  /** Bits of the newest sample's value (also the XOR encoder's previous value). */
+  lastHi = new Uint32Array(INITIAL_CAPACITY);
+  lastLo = new Uint32Array(INITIAL_CAPACITY);
+
+  // The head chunk: its XOR encoder state and bytes. Empty when count is 0.
+  /** Samples in the head chunk. */
+  count = new Uint16Array(INITIAL_CAPACITY);
+  /** Timestamp of the head chunk's first sample. */
+  firstT = new Float64Array(INITIAL_CAPACITY);
+  /** Previous timestamp delta (for delta-of-delta encoding). */
+  tDelta = new Float64Array(INITIAL_CAPACITY);
+  leading = new Uint8Array(INITIAL_CAPACITY);
+  trailing = new Uint8Array(INITIAL_CAPACITY);
+  /** Bits written to the head chunk, the 16-bit sample count header included. */
+  bits = new Uint32Array(INITIAL_CAPACITY);
+  /** The head chunk's buffer; bytes past `bits` are zero. Reused across chunks. */
+  buf: Array<Uint8Array | undefined> = [];
+  /** Completed chunks, oldest first, packed (see packed-chunks.ts); undefined when none. */
+  done: Array<Uint8Array | undefined> = [];
+  /** Number of completed chunks. */
+  doneCount = new Uint32Array(INITIAL_CAPACITY);
+
+  constructor(readonly base: number) {}
+
+  /** Takes slot `i` (at or after every slot taken so far) for a series with these interned labels. */
+  allocate(i: number, hashLo: number, hashHi: number, labels: ArrayLike<number>): void {
+    if (i >= this.capacity) {
+      let capacity = this.capacity * 2;
+      while (capacity <= i) capacity *= 2;
+      this.grow(Math.min(PAGE_SIZE, capacity));
+    }
+    if (this.arenaLen + labels.length > this.arena.length) {
+      let size = this.arena.length * 2;
+      while (size < this.arenaLen + labels.length) size *= 2;
+      this.arena = grown(this.arena, size);
+    }
+    for (let k = 0; k < labels.length; k++) this.arena[this.arenaLen + k] = labels[k];
+    this.labelOff[i] = this.arenaLen;
+    this.labelLen[i] = labels.length;
+    this.arenaLen += labels.length;
+    this.hashLo[i] = hashLo;
+    this.hashHi[i] = hashHi;
+    this.alive[i] = 1;
+    while (this.buf.length <= i) {
+      this.buf.push(undefined);
+      this.done.push(undefined);
+    }
+    this.used = i + 1;
+    this.live++;
+  }
+
+  labels(i: number): Uint32Array {
+    return this.arena.subarray(this.labelOff[i], this.labelOff[i] + this.labelLen[i]);
+  }
+
+  /** Forgets a series' samples and marks it dead (its slot is never reused). */
+  release(i: number): void {
+    this.alive[i] = 0;
+    this.buf[i] = undefined;
+    this.done[i] = undefined;
+    this.doneCount[i] = 0;
+    this.count[i] = 0;
+    this.live--;
+  }
+
+  get full(): boolean {
+    return this.used === PAGE_SIZE;
+  }
+
+  private grow(capacity: number): void {
+    this.alive = grown(this.alive, capacity);
+    this.hashLo = grown(this.hashLo, capacity);
+    this.hashHi = grown(this.hashHi, capacity);
+    this.labelOff = grown(this.labelOff, capacity);
+    this.labelLen = grown(this.labelLen, capacity);
+    this.lastT = grown(this.lastT, capacity, -Infinity);
+    this.lastHi = grown(this.lastHi, capacity);
+    this.lastLo = grown(this.lastLo, capacity);
+    this.count = grown(this.count, capacity);
+    this.firstT = grown(this.firstT, capacity);
+    this.tDelta = grown(this.tDelta, capacity);
+    this.leading = grown(this.leading, capacity);
+    this.trailing = grown(this.trailing, capacity);
+    this.bits = grown(this.bits, capacity);
+    this.doneCount = grown(this.doneCount, capacity);
+    this.capacity = capacity;
+  }
+}

@@ -1,0 +1,179 @@
+import { Labels } from '@panoptes/block-formats';
+import { SymbolTable } from './symbols';
+
+const TWO_32 = 0x1_0000_0000;
+/** Low 32 bits of a 53-bit series hash. */
+const hashLow = (hash: number): number => hash % TWO_32 >>> 0;
+/** High 21 bits of a 53-bit series hash. */
+const hashHigh = (hash: number): number => Math.floor(hash / TWO_32) >>> 0;
+import { PAGE_BITS, PAGE_MASK, SeriesPage } from './series-page';
+
+const EMPTY = 0;
+const TOMBSTONE = 0xffffffff;
+const MIN_TABLE = 64;
+
+/**
+ * The head's series: ref → state through `SeriesPage`s, and series hash → ref through an
+ * open-addressing table (linear probing over a Uint32Array of [ref, hashLo] pairs). Several series
+ * may share a hash: lookups walk the probe sequence and compare interned labels with the caller's,
+ * so a collision never merges two series.
+ *
+ * Refs start at 1 (0 marks an empty table slot), ascend and are never reused.
+ */
+export class SeriesStore {
+  private readonly pages: Array<SeriesPage | undefined> = [];
+  private nextRef = 1;
+  private table = new Uint32Array(MIN_TABLE * 2);
+  private tableUsed = 0; // live entries and tombstones
+  private live = 0;
+
+  constructor(private symbols: SymbolTable) {}
+
+  get size(): number {
+    return this.live;
+  }
+
+  /** The page of a live series, or undefined when `ref` was never handed out or was collected. */
+  page(ref: number): SeriesPage | undefined {
+    const p = this.pages[ref >>> PAGE_BITS];
+    return p !== undefined && p.alive[ref & PAGE_MASK] === 1 ? p : undefined;
+  }
+
+  /** The ref of the series with this hash and exactly these labels, or 0. */
+  find(hash: number, names: readonly string[], values: readonly string[]): number {
+    const lo = hashLow(hash);
+    const hi = hashHigh(hash);
+    const table = this.table;
+    const mask = (table.length >>> 1) - 1;
+    for (let slot = lo & mask; ; slot = (slot + 1) & mask) {
+      const ref = table[slot * 2];
+      if (ref === EMPTY) return 0;
+      if (ref === TOMBSTONE || table[slot * 2 + 1] !== lo) continue;
+      const p = this.pages[ref >>> PAGE_BITS]!;
+      const i = ref & PAGE_MASK;
+      if (p.hashHi[i] === hi && this.sameLabels(p, i, names, values)) return ref;
+    }
+  }
+
+  /** Adds a series with these (sorted, validated) labels; returns its ref. */
+  create(hash: number, names: readonly string[], values: readonly string[]): number {
+    const ref = this.nextRef;
+    if (ref >= TOMBSTONE) throw new RangeError('the head ran out of series refs (2^32); restart the ingester to reset them');
+    const pageIndex = ref >>> PAGE_BITS;
+    let p = this.pages[pageIndex];
+    if (p === undefined) this.pages[pageIndex] = p = new SeriesPage(pageIndex << PAGE_BITS);
+    const ids = new Uint32Array(names.length * 2);
+    for (let k = 0; k < names.length; k++) {
+      ids[2 * k] = this.symbols.intern(names[k]);
+      ids[2 * k + 1] = this.symbols.intern(values[k]);
+    }
+    const lo = hashLow(hash);
+    p.allocate(ref & PAGE_MASK, lo, hashHigh(hash), ids);
+    this.nextRef++;
+    this.live++;
+    this.insert(ref, lo);
+    return ref;
+  }
+
+  /** Garbage-collects a series: frees its state and forgets its hash entry. */
+  delete(ref: number): void {
+    const p = this.page(ref);
+    if (p === undefined) return;
+    const i = ref & PAGE_MASK;
+    const lo = p.hashLo[i];
+    const table = this.table;
+    const mask = (table.length >>> 1) - 1;
+    for (let slot = lo & mask; ; slot = (slot + 1) & mask) {
+      const r = table[slot * 2];
+      if (r === EMPTY) break;
+      if (r === ref) {
+        table[slot * 2] = TOMBSTONE;
+        break;
+      }
+    }
+    p.release(i);
+    this.live--;
+    // The page of the next ref to hand out stays even when empty.
+    if (p.live === 0 && p.full) this.pages[ref >>> PAGE_BITS] = undefined;
+  }
+
+  /** Calls `fn` for every live series in ascending ref order. */
+  forEach(fn: (p: SeriesPage, i: number, ref: number) => void): void {
+    for (const p of this.pages) {
+      if (p === undefined) continue;
+      for (let i = 0; i < p.used; i++) if (p.alive[i] === 1) fn(p, i, p.base + i);
+    }
+  }
+
+  /** A series' labels as strings (materialised for queries, errors and blocks only). */
+  labels(ref: number): Labels {
+    const p = this.page(ref)!;
+    const ids = p.labels(ref & PAGE_MASK);
+    const out: Array<[string, string]> = new Array(ids.length / 2);
+    for (let k = 0; k < ids.length; k += 2) out[k / 2] = [this.symbols.get(ids[k]), this.symbols.get(ids[k + 1])];
+    return out;
+  }
+
+  /**
+   * Rewrites every series' symbol ids through `remap` (old id → new id) and switches to a new
+   * symbol table (symbol-table compaction).
+   */
+  remapSymbols(remap: Uint32Array, symbols: SymbolTable): void {
+    for (const p of this.pages) {
+      if (p === undefined) continue;
+      for (let i = 0; i < p.used; i++) {
+        if (p.alive[i] !== 1) continue;
+        const ids = p.labels(i);
+        for (let k = 0; k < ids.length; k++) ids[k] = remap[ids[k]];
+      }
+    }
+    this.symbols = symbols;
+  }
+
+  /** Approximate bytes of the hash table (for memory reports). */
+  get tableBytes(): number {
+    return this.table.byteLength;
+  }
+
+  private sameLabels(p: SeriesPage, i: number, names: readonly string[], values: readonly string[]): boolean {
+    const len = p.labelLen[i];
+    if (len !== names.length * 2) return false;
+    const off = p.labelOff[i];
+    const arena = p.arena;
+    for (let k = 0; k < names.length; k++) {
+      if (this.symbols.get(arena[off + 2 * k]) !== names[k]) return false;
+      if (this.symbols.get(arena[off + 2 * k + 1]) !== values[k]) return false;
+    }
+    return true;
+  }
+
+  private insert(ref: number, lo: number): void {
+    if ((this.tableUsed + 1) * 2 > this.table.length >>> 1) this.rehash();
+    const table = this.table;
+    const mask = (table.length >>> 1) - 1;
+    let slot = lo & mask;
+    while (table[slot * 2] !== EMPTY && table[slot * 2] !== TOMBSTONE) slot = (slot + 1) & mask;
+    if (table[slot * 2] === EMPTY) this.tableUsed++;
+    table[slot * 2] = ref;
+    table[slot * 2 + 1] = lo;
+  }
+
+  /** Rebuilds the table without tombstones, at a size keeping it at most a quarter full. */
+  private rehash(): void {
+    const old = this.table;
+    let slots = MIN_TABLE;
+    while (slots < (this.live + 1) * 4) slots *= 2;
+    const table = new Uint32Array(slots * 2);
+    const mask = slots - 1;
+    for (let s = 0; s < old.length; s += 2) {
+      const ref = old[s];
+      if (ref === EMPTY || ref === TOMBSTONE) continue;
+      let slot = old[s + 1] & mask;
+      while (table[slot * 2] !== EMPTY) slot = (slot + 1) & mask;
+      table[slot * 2] = ref;
+      table[slot * 2 + 1] = old[s + 1];
+    }
+    this.table = table;
+    this.tableUsed = this.live;
+  }
+}
