@@ -1,5 +1,6 @@
+import * as net from 'node:net';
 import { UnavailableError } from '@panoptes/common';
-import { nopLogger } from '@panoptes/log';
+import { createLogger, nopLogger } from '@panoptes/log';
 import { describeWithService, eventually, uniqueName } from '@panoptes/testing';
 import Redis from 'ioredis';
 import { Registry } from 'prom-client';
@@ -108,5 +109,112 @@ describeWithService('redis', 'RedisKv', (env) => {
       await eventually(() => seen[seen.length - 1] === '2', 5000);
       ac.abort();
     });
+
+    // The poll interval is 30 s in these cases, so a change seen within seconds came by pub/sub.
+    const subscriberCount = async () => {
+      const [, count] = (await admin.pubsub('NUMSUB', `${prefix}~kv/changes`)) as [string, number];
+      return Number(count);
+    };
+
+    it('retries a watch subscription that failed as the first watch started, and delivers by pub/sub again', async () => {
+      const relay = new RefusingRelay(env.host, env.port);
+      try {
+        const lines: string[] = [];
+        const logger = createLogger({ level: 'info', sink: { write: (line) => lines.push(line) } });
+        const addr = await relay.accept();
+        const kv = new RedisKv(config(prefix, { addr, pollIntervalMs: 30_000 }), logger, new Registry());
+        stores.push(kv);
+        await kv.get('k'); // the commands connection is up, through the relay
+        // Redis is "briefly unreachable" for new connections: the watch's subscriber cannot connect.
+        relay.refuse();
+        const ac = new AbortController();
+        const seen: Array<string | undefined> = [];
+        // Resolves after the first subscription attempt failed and the initial read was delivered.
+        await kv.watchKey('k', ac.signal, (v) => seen.push(v?.toString()));
+        expect(seen).toEqual([undefined]);
+        expect(await subscriberCount()).toBe(0);
+        // Retries keep failing for a while, with one warning for the whole outage.
+        await new Promise((r) => setTimeout(r, 500));
+        await relay.accept();
+        await eventually(async () => (await subscriberCount()) === 1, 5000);
+        await open().cas('k', () => ({ value: Buffer.from('after') }));
+        await eventually(() => seen[seen.length - 1] === 'after', 5000);
+        expect(lines.filter((l) => l.includes('KV watch subscription failed'))).toHaveLength(1);
+        expect(lines.filter((l) => l.includes('KV watch subscription restored'))).toHaveLength(1);
+        ac.abort();
+      } finally {
+        relay.close();
+      }
+    });
+
+    it('restores a watch subscription whose connection was killed, and delivers by pub/sub again', async () => {
+      const name = uniqueName('kvsub');
+      const kv = open({ clientName: name, pollIntervalMs: 30_000 });
+      const ac = new AbortController();
+      const seen: Array<string | undefined> = [];
+      await kv.watchKey('k', ac.signal, (v) => seen.push(v?.toString()));
+      expect(await subscriberCount()).toBe(1);
+      // Kill only this store's subscriber connection (its name is unique, sub=1 marks it).
+      const [id] = ((await admin.client('LIST')) as string)
+        .split('\n')
+        .filter((line) => line.includes(` name=${name} `) && line.includes(' sub=1 '))
+        .map((line) => /\bid=(\d+)/.exec(line)![1]);
+      expect(id).toBeDefined();
+      await admin.client('KILL', 'ID', id);
+      await eventually(async () => (await subscriberCount()) === 1, 5000);
+      await open().cas('k', () => ({ value: Buffer.from('after') }));
+      await eventually(() => seen[seen.length - 1] === 'after', 5000);
+      ac.abort();
+    });
   });
 });
+
+/**
+ * A TCP relay in front of the real Redis that can stop listening (new connections are refused,
+ * as when Redis is down) while the connections it already relays keep working: it makes only the
+ * connections opened later (the watch subscriber) fail.
+ */
+class RefusingRelay {
+  private readonly sockets = new Set<net.Socket>();
+  private port = 0;
+  private readonly server = net.createServer((client) => {
+    const upstream = net.connect(this.redisPort, this.redisHost);
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+
+  constructor(
+    private readonly redisHost: string,
+    private readonly redisPort: number,
+  ) {}
+
+  /** Accepts connections (on a free loopback port the first time, then on the same port); returns host:port. */
+  accept(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        this.port = (this.server.address() as net.AddressInfo).port;
+        resolve(`127.0.0.1:${this.port}`);
+      });
+    });
+  }
+
+  /** Stops listening: new connections are refused, relayed ones stay up. */
+  refuse(): void {
+    this.server.close();
+  }
+
+  close(): void {
+    this.refuse();
+    for (const socket of this.sockets) socket.destroy();
+  }
+}

@@ -32,7 +32,7 @@ export interface RedisKvConfig extends KvCasConfig {
   dialTimeoutMs: number;
   /** Time allowed for one Redis command (including waiting for a reconnect), in milliseconds. */
   requestTimeoutMs: number;
-  /** Upper bound of the delay between reconnection attempts, in milliseconds. */
+  /** Upper bound of the delay between reconnection (and watch re-subscription) attempts, in milliseconds. */
   maxReconnectBackoffMs: number;
   /** Connection name shown by Redis CLIENT LIST, to tell this store's connections apart. */
   clientName: string;
@@ -109,6 +109,9 @@ interface Versioned {
   version: number;
 }
 
+/** First delay before retrying a failed watch subscription, in ms; doubles up to maxReconnectBackoffMs. */
+const RESUBSCRIBE_INITIAL_BACKOFF_MS = 100;
+
 /** What a watcher last delivered for one key. */
 interface Seen {
   version: number;
@@ -142,12 +145,18 @@ interface Watcher {
  * message lost during a reconnect only delays delivery.
  *
  * Connection loss: commands fail with `UnavailableError` after `requestTimeoutMs`; ioredis keeps
- * reconnecting in the background.
+ * reconnecting in the background. A subscription that was established is restored by ioredis
+ * itself on reconnect (`autoResubscribe`); one that could not be established at all (Redis
+ * unreachable when the first watch started) is retried with backoff while watchers remain, so
+ * watchers never stay on polling alone.
  */
 export class RedisKv implements KvStore {
   private readonly client: ScriptedRedis;
   private subscriber: Redis | undefined;
   private subscribing: Promise<void> | undefined;
+  /** Failed subscription attempts since the last success: drives the backoff and the log level. */
+  private subscribeFailures = 0;
+  private resubscribeTimer: NodeJS.Timeout | undefined;
   private readonly watchers = new Set<Watcher>();
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly metrics: KvMetrics;
@@ -263,6 +272,7 @@ export class RedisKv implements KvStore {
     this.closed = true;
     this.watchers.clear();
     this.stopPolling();
+    clearTimeout(this.resubscribeTimer);
     await Promise.all([quit(this.client), this.subscriber && quit(this.subscriber)]);
   }
 
@@ -294,10 +304,9 @@ export class RedisKv implements KvStore {
       { once: true },
     );
     this.startPolling();
-    // Subscribe before the first read so no change can slip between them.
-    await this.ensureSubscribed().catch((err: unknown) =>
-      this.logger.warn('KV watch subscription failed; relying on polling', { err: errorMessage(err) }),
-    );
+    // Subscribe before the first read so no change can slip between them. A failure is logged
+    // and retried by ensureSubscribed; meanwhile polling delivers.
+    await this.ensureSubscribed().catch(() => undefined);
     await this.pump(watcher);
   }
 
@@ -367,20 +376,64 @@ export class RedisKv implements KvStore {
 
   private ensureSubscribed(): Promise<void> {
     if (!this.subscribing) {
-      const subscriber = this.client.duplicate();
+      // autoResubscribe (the ioredis default, spelled out because watches depend on it) restores
+      // the subscription after every reconnect; the retryStrategy never gives up reconnecting.
+      const subscriber = this.client.duplicate({ autoResubscribe: true });
       this.subscriber = subscriber;
       this.watchConnection(subscriber, 'watch');
       subscriber.on('message', (_channel: string, key: string) => this.onChangeMessage(key));
       // After a reconnect messages may have been lost: re-read everything right away.
       subscriber.on('ready', () => this.pollAll());
       this.subscribing = subscriber.subscribe(this.channel).then(() => undefined);
-      this.subscribing.catch(() => {
-        this.subscribing = undefined;
-        this.subscriber = undefined;
-        subscriber.disconnect();
-      });
+      this.subscribing.then(
+        () => {
+          if (this.subscribeFailures > 0) {
+            this.logger.info('KV watch subscription restored', { attempts: this.subscribeFailures + 1 });
+          }
+          this.subscribeFailures = 0;
+        },
+        (err: unknown) => {
+          this.subscribing = undefined;
+          this.subscriber = undefined;
+          subscriber.disconnect();
+          this.retrySubscribeLater(err);
+        },
+      );
     }
     return this.subscribing;
+  }
+
+  /** Schedules another subscription attempt while watchers remain; warns once per outage. */
+  private retrySubscribeLater(err: unknown): void {
+    if (this.closed) return;
+    this.subscribeFailures++;
+    const delayMs = Math.min(
+      RESUBSCRIBE_INITIAL_BACKOFF_MS * 2 ** (this.subscribeFailures - 1),
+      Math.max(this.config.maxReconnectBackoffMs, RESUBSCRIBE_INITIAL_BACKOFF_MS),
+    );
+    const fields = {
+      addr: this.config.addr,
+      attempts: this.subscribeFailures,
+      retryInMs: delayMs,
+      err: errorMessage(err),
+    };
+    if (this.subscribeFailures === 1) {
+      this.logger.warn('KV watch subscription failed; relying on polling and retrying', fields);
+    } else {
+      this.logger.debug('KV watch subscription retry failed', fields);
+    }
+    if (this.resubscribeTimer) return;
+    this.resubscribeTimer = setTimeout(() => {
+      this.resubscribeTimer = undefined;
+      if (this.closed || this.subscribing) return;
+      if (this.watchers.size === 0) {
+        // No one to serve: the next watch subscribes afresh (and warns afresh if that fails).
+        this.subscribeFailures = 0;
+        return;
+      }
+      this.ensureSubscribed().catch(() => undefined);
+    }, delayMs);
+    this.resubscribeTimer.unref();
   }
 
   private onChangeMessage(key: string): void {

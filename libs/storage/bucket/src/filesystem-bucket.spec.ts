@@ -72,6 +72,41 @@ describe('FilesystemBucket', () => {
     expect(await tempFilesIn(path.join(root, 'big'))).toEqual([]);
   });
 
+  // Filesystem-specific (not in the contract) because the in-memory bucket still waits for the
+  // body's end; the S3 bucket passes this case (checked against MinIO).
+  it.each([
+    ['the default abort reason', undefined],
+    ['a caller-given reason', new Error('ingester shutting down')],
+  ])('rejects an aborted put with %s promptly when its body stalls, leaving no object or temp file', async (_c, reason) => {
+    const key = 'stalled/object';
+    const body = new PassThrough();
+    const controller = new AbortController();
+    const putting = bucket.put(key, body, { signal: controller.signal });
+    const outcome = putting.then(
+      () => 'resolved',
+      (err: unknown) => err,
+    );
+    // One chunk then silence: the chunk is written, the put waits for a next one that never comes.
+    body.write(Buffer.alloc(1024, 'a'));
+    await eventually(async () => {
+      const [tmp] = await tempFilesIn(path.join(root, 'stalled'));
+      return tmp !== undefined && (await fs.stat(path.join(root, 'stalled', tmp))).size >= 1024;
+    });
+
+    controller.abort(reason);
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise((resolve) => {
+      timer = setTimeout(() => resolve('still pending 2 s after the abort'), 2000);
+    });
+    const err = await Promise.race([outcome, stuck]).finally(() => clearTimeout(timer));
+
+    expect(err).toBe(controller.signal.reason);
+    if (!reason) expect((err as Error).name).toBe('AbortError');
+    expect(body.destroyed).toBe(true);
+    expect(await bucket.exists(key)).toBe(false);
+    expect(await tempFilesIn(path.join(root, 'stalled'))).toEqual([]);
+  });
+
   it('keeps serving an already opened stream the old version when the object is replaced', async () => {
     await bucket.put('obj', Buffer.alloc(256 * 1024, 'a'));
     const stream = await bucket.getStream('obj');

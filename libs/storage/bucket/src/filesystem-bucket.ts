@@ -84,28 +84,40 @@ export class FilesystemBucket implements Bucket {
     const file = this.pathOf(key);
     const dir = path.dirname(file);
     const tmp = path.join(dir, TEMP_FILE_PREFIX + randomBytes(8).toString('hex'));
+    const signal = opts?.signal;
     let renamed = false;
     try {
-      opts?.signal?.throwIfAborted();
+      signal?.throwIfAborted();
       const handle = await this.createTemp(dir, tmp);
       try {
         if (Buffer.isBuffer(body)) {
           await handle.writeFile(body);
         } else {
-          for await (const chunk of body) {
-            opts?.signal?.throwIfAborted();
-            await handle.writeFile(toBuffer(chunk));
+          // A body that stops producing would park the loop in next() forever, where a check
+          // between chunks never runs: destroying the body on abort ends the iteration.
+          const onAbort = () => body.destroy();
+          signal?.addEventListener('abort', onAbort, { once: true });
+          try {
+            for await (const chunk of body) {
+              signal?.throwIfAborted();
+              await handle.writeFile(toBuffer(chunk));
+            }
+          } finally {
+            signal?.removeEventListener('abort', onAbort);
           }
         }
         await handle.sync();
       } finally {
         await handle.close();
       }
-      opts?.signal?.throwIfAborted();
+      signal?.throwIfAborted();
       await fs.rename(tmp, file);
       renamed = true;
       await syncDir(dir);
     } catch (err) {
+      // Whatever failed after an abort (the destroyed body reports a premature close), the
+      // caller asked to stop: report the abort reason, as every other abort path here does.
+      signal?.throwIfAborted();
       throw this.writeError(err, key);
     } finally {
       if (!renamed) await fs.rm(tmp, { force: true }).catch(() => undefined);
