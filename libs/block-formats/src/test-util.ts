@@ -1,14 +1,4 @@
-/** Deterministic PRNG for tests (mulberry32): the same seed gives the same data on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
+export { seededRandom } from '@panoptes/common';
 
 /** A float64 from its bit pattern, through a typed array so NaN payloads survive. */
 export function floatFromBits(hi: number, lo: number): number {

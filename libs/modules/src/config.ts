@@ -1,5 +1,5 @@
 import { bool, ConfigOf, duration, int, list, oneOf, section, str } from '@panoptes/config';
-import { validateHaTrackerConfig } from '@panoptes/distributor';
+import { HaTrackerConfig, validateHaTrackerConfig } from '@panoptes/distributor';
 import { TARGETS } from './targets';
 
 /**
@@ -119,6 +119,31 @@ const ringSpec = (prefix: string) =>
     instanceZone: str('', 'This instance\'s availability zone.'),
   });
 
+const haTrackerSpec = section(
+  'ha-tracker',
+  {
+    enableHaTracker: bool(false, 'Run the HA tracker, which keeps one replica of each HA Prometheus pair.', { flag: 'enable' }),
+    haClusterLabel: str('cluster', 'Label naming the HA cluster.', { flag: 'cluster' }),
+    haReplicaLabel: str('__replica__', 'Label naming the replica within the cluster; dropped from stored series.', { flag: 'replica' }),
+    haTrackerUpdateTimeoutMs: duration(15_000, 'How long the elected replica may go without its last-seen time being written to the KV.', {
+      yaml: 'ha_tracker_update_timeout',
+      flag: 'update-timeout',
+    }),
+    haTrackerUpdateTimeoutJitterMaxMs: duration(5_000, 'Random extra on the update timeout, spreading KV writes.', {
+      yaml: 'ha_tracker_update_timeout_jitter_max',
+      flag: 'update-timeout-jitter-max',
+    }),
+    haTrackerFailoverTimeoutMs: duration(30_000, 'Elect another replica after the elected one has been silent this long.', {
+      yaml: 'ha_tracker_failover_timeout',
+      flag: 'failover-timeout',
+    }),
+  },
+  {
+    yaml: 'ha_tracker',
+    validate: (c) => validateHaTrackerConfig(haTrackerConfigOf(c)).map((p) => `distributor.ha_tracker: ${p}`),
+  },
+);
+
 export const panoptesConfigSpec = section(
   '',
   {
@@ -136,38 +161,7 @@ export const panoptesConfigSpec = section(
       reloadPeriodMs: duration(10_000, 'How often the runtime config file is re-read.', { yaml: 'period', flag: 'reload-period', min: 100 }),
     }),
     distributor: section('distributor', {
-      haTracker: section(
-        'ha-tracker',
-        {
-          enableHaTracker: bool(false, 'Run the HA tracker, which keeps one replica of each HA Prometheus pair.', { flag: 'enable' }),
-          haClusterLabel: str('cluster', 'Label naming the HA cluster.', { flag: 'cluster' }),
-          haReplicaLabel: str('__replica__', 'Label naming the replica within the cluster; dropped from stored series.', { flag: 'replica' }),
-          haTrackerUpdateTimeoutMs: duration(15_000, 'How long the elected replica may go without its last-seen time being written to the KV.', {
-            yaml: 'ha_tracker_update_timeout',
-            flag: 'update-timeout',
-          }),
-          haTrackerUpdateTimeoutJitterMaxMs: duration(5_000, 'Random extra on the update timeout, spreading KV writes.', {
-            yaml: 'ha_tracker_update_timeout_jitter_max',
-            flag: 'update-timeout-jitter-max',
-          }),
-          haTrackerFailoverTimeoutMs: duration(30_000, 'Elect another replica after the elected one has been silent this long.', {
-            yaml: 'ha_tracker_failover_timeout',
-            flag: 'failover-timeout',
-          }),
-        },
-        {
-          yaml: 'ha_tracker',
-          validate: (c) =>
-            validateHaTrackerConfig({
-              clusterLabel: c.haClusterLabel,
-              replicaLabel: c.haReplicaLabel,
-              updateTimeoutMs: c.haTrackerUpdateTimeoutMs,
-              updateTimeoutJitterMaxMs: c.haTrackerUpdateTimeoutJitterMaxMs,
-              failoverTimeoutMs: c.haTrackerFailoverTimeoutMs,
-              kvPrefix: 'ha-tracker/',
-            }).map((p) => `distributor.ha_tracker: ${p}`),
-        },
-      ),
+      haTracker: haTrackerSpec,
     }),
     ingester: section('ingester', {
       ring: ringSpec('ring'),
@@ -200,3 +194,21 @@ export const panoptesConfigSpec = section(
 
 export type PanoptesConfig = ConfigOf<typeof panoptesConfigSpec>;
 export type LimitsConfig = ConfigOf<typeof limitsSpec>;
+
+/** The HA tracker's settings from the `distributor.ha_tracker` section (Mimir's option names). */
+export function haTrackerConfigOf(c: {
+  haClusterLabel: string;
+  haReplicaLabel: string;
+  haTrackerUpdateTimeoutMs: number;
+  haTrackerUpdateTimeoutJitterMaxMs: number;
+  haTrackerFailoverTimeoutMs: number;
+}): HaTrackerConfig {
+  return {
+    clusterLabel: c.haClusterLabel,
+    replicaLabel: c.haReplicaLabel,
+    updateTimeoutMs: c.haTrackerUpdateTimeoutMs,
+    updateTimeoutJitterMaxMs: c.haTrackerUpdateTimeoutJitterMaxMs,
+    failoverTimeoutMs: c.haTrackerFailoverTimeoutMs,
+    kvPrefix: 'ha-tracker/',
+  };
+}

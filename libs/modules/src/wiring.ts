@@ -29,7 +29,7 @@ import { QueryFrontend } from '@panoptes/query-frontend';
 import { Compactor } from '@panoptes/compactor';
 import { Ruler } from '@panoptes/ruler';
 import { AlertRouter } from '@panoptes/alert-router';
-import { limitsSpec, PanoptesConfig } from './config';
+import { haTrackerConfigOf, limitsSpec, PanoptesConfig } from './config';
 import { COMPONENTS } from './targets';
 
 /** What a process is made of once its modules are built: the services to run, in order. */
@@ -296,14 +296,7 @@ export async function buildModules(
     const c = config.distributor.haTracker;
     if (!c.enableHaTracker) return undefined;
     const tracker = new HaTracker(
-      {
-        clusterLabel: c.haClusterLabel,
-        replicaLabel: c.haReplicaLabel,
-        updateTimeoutMs: c.haTrackerUpdateTimeoutMs,
-        updateTimeoutJitterMaxMs: c.haTrackerUpdateTimeoutJitterMaxMs,
-        failoverTimeoutMs: c.haTrackerFailoverTimeoutMs,
-        kvPrefix: 'ha-tracker/',
-      },
+      haTrackerConfigOf(c),
       value<KvStore>(built, 'kv'),
       clock,
       log('distributor'),

@@ -1,3 +1,5 @@
+import { seededRandom } from '@panoptes/common';
+
 /** A source of uniform random numbers in [0, 1), like Math.random. */
 export type RandomSource = () => number;
 
@@ -32,17 +34,6 @@ export function mix32(x: number): number {
   return h >>> 0;
 }
 
-/** A deterministic RandomSource (mulberry32): the same seed gives the same sequence everywhere. */
-export function seededRandom(seed: number): RandomSource {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
-  };
-}
 
 /** Index of the first element >= key in a sorted array (its length when there is none). */
 export function lowerBound(sorted: Uint32Array, key: number): number {
@@ -64,3 +55,6 @@ export function tokenRangeSize(sorted: Uint32Array, i: number): number {
   if (sorted.length === 1) return 0x100000000;
   return i === 0 ? sorted[0] + (0x100000000 - sorted[sorted.length - 1]) : sorted[i] - sorted[i - 1];
 }
+
+/** The deterministic random source rings use (re-exported from @panoptes/common). */
+export { seededRandom };

@@ -1,3 +1,4 @@
+import { seededRandom as rng } from '@panoptes/common';
 import { XorChunkEncoder, XorChunkIterator } from '@panoptes/block-formats';
 import { HeadChunkWriter } from './head-chunk-writer';
 import { packedChunk } from './packed-chunks';
@@ -11,17 +12,6 @@ function bitsOf(v: number): [number, number] {
   return [u[1], u[0]];
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
 
 type Sample = [t: number, hi: number, lo: number];
 

@@ -2,3 +2,4 @@
 export * from './errors';
 export * from './clock';
 export * from './tenant';
+export * from './random';

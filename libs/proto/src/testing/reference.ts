@@ -1,3 +1,5 @@
+import { seededRandom } from '@panoptes/common';
+
 /**
  * Test-only helpers: an independent protobuf implementation (protobufjs, loaded from this library's
  * .proto files) to cross-check the hand-written decoder and encoder, a seeded random request
@@ -255,17 +257,9 @@ function pbjsHistogram(h: HistogramInput): Record<string, unknown> {
 
 // ---- seeded random requests --------------------------------------------------------------------
 
-/** mulberry32: a tiny deterministic PRNG, so property tests are reproducible from their seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG, so property tests are reproducible from their seed. */
+export const rng = seededRandom;
+
 
 const ALPHABET = ['a', 'b', 'z', '_', '0', '9', ':', '-', ' ', '"', 'é', '日', '本', '🚀', '\n'];
 

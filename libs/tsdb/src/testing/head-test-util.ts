@@ -1,3 +1,5 @@
+export { seededRandom } from '@panoptes/common';
+
 // Helpers for this library's specs only (not exported from index.ts).
 import { Registry } from 'prom-client';
 import { nopLogger } from '@panoptes/log';
@@ -68,14 +70,3 @@ export function read(head: Head, matchers: Matcher[], minT = -Infinity, maxT = I
   return out;
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
