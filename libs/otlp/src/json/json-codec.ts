@@ -200,6 +200,16 @@ function readTemporality(o: JsonObject, path: Path): number {
   return readEnum(o, 'aggregationTemporality', 'aggregation_temporality', path, TEMPORALITY_NAMES);
 }
 
+/** The fields every kind of data point starts with. */
+function readPointCommon(o: JsonObject, path: Path) {
+  return {
+    attributes: readAttributes(o, 'attributes', 'attributes', path),
+    startTimeMs: readNanosAsMs(o, 'startTimeUnixNano', 'start_time_unix_nano', path),
+    timeMs: readNanosAsMs(o, 'timeUnixNano', 'time_unix_nano', path),
+    flags: readUint32(o, 'flags', 'flags', path),
+  };
+}
+
 function readNumberPoint(v: unknown, path: Path): OtlpNumberDataPoint {
   const o = requireObject(v, path);
   let value = 0;
@@ -210,10 +220,7 @@ function readNumberPoint(v: unknown, path: Path): OtlpNumberDataPoint {
     else if (key === 'asInt' || key === 'as_int') value = readInt64(o, key, key, path);
   }
   return {
-    attributes: readAttributes(o, 'attributes', 'attributes', path),
-    startTimeMs: readNanosAsMs(o, 'startTimeUnixNano', 'start_time_unix_nano', path),
-    timeMs: readNanosAsMs(o, 'timeUnixNano', 'time_unix_nano', path),
-    flags: readUint32(o, 'flags', 'flags', path),
+    ...readPointCommon(o, path),
     value,
     exemplars: readArray(o, 'exemplars', 'exemplars', path, readExemplar),
   };
@@ -222,10 +229,7 @@ function readNumberPoint(v: unknown, path: Path): OtlpNumberDataPoint {
 function readHistogramPoint(v: unknown, path: Path): OtlpHistogramDataPoint {
   const o = requireObject(v, path);
   return {
-    attributes: readAttributes(o, 'attributes', 'attributes', path),
-    startTimeMs: readNanosAsMs(o, 'startTimeUnixNano', 'start_time_unix_nano', path),
-    timeMs: readNanosAsMs(o, 'timeUnixNano', 'time_unix_nano', path),
-    flags: readUint32(o, 'flags', 'flags', path),
+    ...readPointCommon(o, path),
     count: readUint64(o, 'count', 'count', path),
     sum: readOptionalDouble(o, 'sum', 'sum', path),
     bucketCounts: readArray(o, 'bucketCounts', 'bucket_counts', path, uint64Value),
@@ -237,10 +241,7 @@ function readHistogramPoint(v: unknown, path: Path): OtlpHistogramDataPoint {
 function readExponentialHistogramPoint(v: unknown, path: Path): OtlpExponentialHistogramDataPoint {
   const o = requireObject(v, path);
   return {
-    attributes: readAttributes(o, 'attributes', 'attributes', path),
-    startTimeMs: readNanosAsMs(o, 'startTimeUnixNano', 'start_time_unix_nano', path),
-    timeMs: readNanosAsMs(o, 'timeUnixNano', 'time_unix_nano', path),
-    flags: readUint32(o, 'flags', 'flags', path),
+    ...readPointCommon(o, path),
     count: readUint64(o, 'count', 'count', path),
     sum: readOptionalDouble(o, 'sum', 'sum', path),
     scale: readInt32(o, 'scale', 'scale', path),
@@ -267,10 +268,7 @@ function readBuckets(o: JsonObject, key: string, path: Path): OtlpExponentialBuc
 function readSummaryPoint(v: unknown, path: Path): OtlpSummaryDataPoint {
   const o = requireObject(v, path);
   return {
-    attributes: readAttributes(o, 'attributes', 'attributes', path),
-    startTimeMs: readNanosAsMs(o, 'startTimeUnixNano', 'start_time_unix_nano', path),
-    timeMs: readNanosAsMs(o, 'timeUnixNano', 'time_unix_nano', path),
-    flags: readUint32(o, 'flags', 'flags', path),
+    ...readPointCommon(o, path),
     count: readUint64(o, 'count', 'count', path),
     sum: readOptionalDouble(o, 'sum', 'sum', path) ?? 0,
     quantileValues: readArray(o, 'quantileValues', 'quantile_values', path, (q, p) => {
