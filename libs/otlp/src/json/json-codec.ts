@@ -210,15 +210,20 @@ function readPointCommon(o: JsonObject, path: Path) {
   };
 }
 
-function readNumberPoint(v: unknown, path: Path): OtlpNumberDataPoint {
-  const o = requireObject(v, path);
+/** The `value` oneof of number points and exemplars (`asDouble` | `asInt`): the member that comes last wins. */
+function readNumberValue(o: JsonObject, path: Path): number {
   let value = 0;
-  // The `value` oneof: the member that comes last wins.
   for (const key of Object.keys(o)) {
     if (o[key] === null) continue;
     if (key === 'asDouble' || key === 'as_double') value = readDouble(o, key, key, path);
     else if (key === 'asInt' || key === 'as_int') value = readInt64(o, key, key, path);
   }
+  return value;
+}
+
+function readNumberPoint(v: unknown, path: Path): OtlpNumberDataPoint {
+  const o = requireObject(v, path);
+  const value = readNumberValue(o, path);
   return {
     ...readPointCommon(o, path),
     value,
@@ -283,12 +288,7 @@ function readSummaryPoint(v: unknown, path: Path): OtlpSummaryDataPoint {
 
 function readExemplar(v: unknown, path: Path): OtlpExemplar {
   const o = requireObject(v, path);
-  let value = 0;
-  for (const key of Object.keys(o)) {
-    if (o[key] === null) continue;
-    if (key === 'asDouble' || key === 'as_double') value = readDouble(o, key, key, path);
-    else if (key === 'asInt' || key === 'as_int') value = readInt64(o, key, key, path);
-  }
+  const value = readNumberValue(o, path);
   return {
     filteredAttributes: readAttributes(o, 'filteredAttributes', 'filtered_attributes', path),
     timeMs: readNanosAsMs(o, 'timeUnixNano', 'time_unix_nano', path),
