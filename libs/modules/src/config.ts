@@ -30,6 +30,32 @@ export const limitsSpec = section(
       min: 0,
       perTenant: true,
     }),
+    maxLabelNameLength: int(1024, 'Longest label name accepted, in UTF-8 bytes.', {
+      flag: 'validation.max-length-label-name',
+      min: 1,
+      perTenant: true,
+    }),
+    maxLabelValueLength: int(2048, 'Longest label value accepted, in UTF-8 bytes.', {
+      flag: 'validation.max-length-label-value',
+      min: 1,
+      perTenant: true,
+    }),
+    creationGracePeriodMs: duration(600_000, 'Samples further than this ahead of the distributor\'s clock are refused (sample_too_far_in_future).', {
+      yaml: 'creation_grace_period',
+      flag: 'validation.create-grace-period',
+      perTenant: true,
+    }),
+    pastGracePeriodMs: duration(0, 'Samples further than this behind the distributor\'s clock are refused (sample_too_old); 0 disables the check.', {
+      yaml: 'past_grace_period',
+      flag: 'validation.past-grace-period',
+      perTenant: true,
+    }),
+    maxGlobalSeriesPerMetric: int(0, 'Maximum in-memory series per metric name across the cluster; 0 disables.', {
+      yaml: 'max_global_series_per_metric',
+      flag: 'ingester.max-global-series-per-metric',
+      min: 0,
+      perTenant: true,
+    }),
     acceptHaSamples: bool(false, 'Deduplicate samples from HA Prometheus pairs for this tenant (needs -distributor.ha-tracker.enable).', {
       flag: 'distributor.ha-tracker.enable-for-all-users',
       perTenant: true,
@@ -162,10 +188,37 @@ export const panoptesConfigSpec = section(
     }),
     distributor: section('distributor', {
       haTracker: haTrackerSpec,
+      maxRecvMsgSize: int(10_485_760, 'Largest write request accepted, compressed and decompressed, in bytes (413 above it). Prometheus sends a few hundred KiB per request.', { min: 1 }),
+      ingestMode: oneOf(['ingest-log', 'classic'] as const, 'ingest-log', 'How writes reach ingesters: through the ingest log (Kafka or in-process), or pushed over gRPC to replication-factor ingesters of the ring (classic).', { yaml: 'ingest_mode' }),
+      otlp: section('otlp', {
+        promoteResourceAttributes: list([], 'OTLP resource attributes copied onto every series of their resource as labels.'),
+        keepIdentifyingResourceAttributes: bool(false, 'Also keep service.name, service.namespace and service.instance.id as target_info labels.'),
+      }),
     }),
     ingester: section('ingester', {
       ring: ringSpec('ring'),
+      outOfOrderTimeWindowMs: duration(0, 'How far behind a series\' newest sample an older sample is still accepted; 0 refuses every out-of-order sample (sample_out_of_order).', {
+        yaml: 'out_of_order_time_window',
+        flag: 'out-of-order-time-window',
+      }),
     }),
+    blocksStorage: section('blocks-storage', {
+      tsdb: section('tsdb', {
+        dir: str('./data/tsdb', 'Directory of the ingesters\' local data: snapshots of the heads, blocks waiting for upload.'),
+        blockRangesPeriodMs: duration(7_200_000, 'Length of the blocks the ingesters cut from their heads.', { yaml: 'block_ranges_period', flag: 'block-ranges-period', min: 60_000 }),
+        retentionPeriodMs: duration(0, 'How long data stays in an ingester\'s head after its block was uploaded.', { yaml: 'retention_period', flag: 'retention-period' }),
+        headCompactionIntervalMs: duration(60_000, 'How often the ingesters check whether a block can be cut from a head.', {
+          yaml: 'head_compaction_interval',
+          flag: 'head-compaction-interval',
+          min: 1_000,
+        }),
+        snapshotIntervalMs: duration(60_000, 'How often an ingester writes a snapshot of its heads and commits its ingest-log offset (a restart replays at most this much).', {
+          yaml: 'snapshot_interval',
+          flag: 'snapshot-interval',
+          min: 1_000,
+        }),
+      }),
+    }, { yaml: 'blocks_storage' }),
     compactor: section('compactor', {
       ring: ringSpec('ring'),
     }),
@@ -184,6 +237,9 @@ export const panoptesConfigSpec = section(
         if (!TARGETS.includes(t)) problems.push(`target: unknown target "${t}" (known: ${TARGETS.join(', ')})`);
       }
       if (c.target.length === 0) problems.push('target: at least one target is required');
+      if (c.distributor.ingestMode === 'classic') {
+        problems.push('distributor.ingest_mode: classic (gRPC push to ingesters) is not available yet; use ingest-log');
+      }
       if (c.common.storage.backend === 's3' && c.common.storage.s3.bucketName === '') {
         problems.push('common.storage.s3.bucket_name: required when common.storage.backend is s3');
       }

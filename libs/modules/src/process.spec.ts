@@ -12,24 +12,8 @@ import { healthService } from '@panoptes/server';
 import { describeWithService, eventually, uniqueName } from '@panoptes/testing';
 import { panoptesConfigSpec, PanoptesConfig } from './config';
 import { runPanoptes, singleProcessWarnings, startProcess, RunningProcess } from './runner';
+import { testConfig } from './testing/test-config';
 import { COMPONENTS } from './targets';
-
-function testConfig(dir: string, overrides: (c: PanoptesConfig) => void = () => undefined): PanoptesConfig {
-  const c = defaults(panoptesConfigSpec);
-  c.server.httpListenAddress = '127.0.0.1';
-  c.server.httpListenPort = 0;
-  c.server.grpcListenAddress = '127.0.0.1';
-  c.server.grpcListenPort = 0;
-  c.server.gracefulShutdownTimeoutMs = 2000;
-  c.common.storage.filesystem.dir = join(dir, 'objects');
-  c.ingestStorage.inProcess.dir = join(dir, 'ingest');
-  for (const ring of [c.ingester.ring, c.compactor.ring, c.ruler.ring, c.alertRouter.ring]) {
-    ring.instanceId = 'test-instance';
-    ring.instanceAddr = '127.0.0.1:9095';
-  }
-  overrides(c);
-  return c;
-}
 
 async function getJson(p: RunningProcess, path: string): Promise<unknown> {
   const res = await fetch(`http://127.0.0.1:${p.wiring.http.port}${path}`, { headers: { Accept: 'application/json' } });

@@ -5,7 +5,7 @@ import { Clock, SystemClock } from '@panoptes/common';
 import { TenantLimits, RuntimeConfigService } from '@panoptes/config';
 import type { Logger } from '@panoptes/log';
 import { FunctionService, ModuleGraph, Service } from '@panoptes/services';
-import { GrpcServer, HttpServer, StatusPage } from '@panoptes/server';
+import { GrpcServer, HttpServer, StatusPage, unaryHandler } from '@panoptes/server';
 import { KvCasConfig, KvStore, MemoryKv, RedisKv, defaultKvCasConfig, defaultRedisKvConfig } from '@panoptes/kv';
 import {
   Lifecycler,
@@ -20,10 +20,35 @@ import {
   renderRingHtml,
   renderRingJson,
 } from '@panoptes/ring';
-import { createBucket, defaultS3BucketConfig } from '@panoptes/bucket';
+import { Bucket, createBucket, defaultS3BucketConfig } from '@panoptes/bucket';
 import { IngestLog, InProcessIngestLog, KafkaIngestLog, defaultInProcessIngestLogConfig, defaultKafkaIngestLogConfig } from '@panoptes/ingest';
-import { Distributor, HaTracker, renderHaTrackerHtml } from '@panoptes/distributor';
-import { Ingester } from '@panoptes/ingester';
+import {
+  DISTRIBUTOR,
+  DISTRIBUTOR_MAX_BODY_BYTES,
+  Distributor,
+  HaTracker,
+  IngestLogSink,
+  PUSH_PATHS,
+  PushController,
+  renderHaTrackerHtml,
+} from '@panoptes/distributor';
+import {
+  BlockShipper,
+  HeadCompactor,
+  INGESTER,
+  Ingester,
+  IngesterController,
+  defaultBlockShipperConfig,
+  defaultIngesterConfig,
+} from '@panoptes/ingester';
+import { defaultHeadConfig } from '@panoptes/tsdb';
+import {
+  ExportMetricsServiceResult,
+  decodeExportMetricsRequestProtobuf,
+  defaultOtlpTranslationConfig,
+  otlpMetricsServiceDefinition,
+} from '@panoptes/otlp';
+import type { ServiceDefinition } from '@grpc/grpc-js';
 import { Querier } from '@panoptes/querier';
 import { QueryFrontend } from '@panoptes/query-frontend';
 import { Compactor } from '@panoptes/compactor';
@@ -278,15 +303,15 @@ export async function buildModules(
   const component = (
     name: (typeof COMPONENTS)[number],
     deps: string[],
-    make: () => Service | { service: Service; membership: Service[] },
+    make: () => Service | { before?: Service[]; service: Service; membership: Service[] },
   ) =>
     register(
       name,
       ['server', 'runtime-config', ...deps],
       () => {
         const made = make();
-        const { service, membership } = made instanceof Service ? { service: made, membership: [] } : made;
-        services.push(service, ...membership);
+        const { before, service, membership } = made instanceof Service ? { before: [], service: made, membership: [] } : made;
+        services.push(...(before ?? []), service, ...membership);
         return service;
       },
       true,
@@ -312,11 +337,50 @@ export async function buildModules(
     return tracker;
   });
 
-  component(
-    'distributor',
-    ['ingester-ring', 'ingester-partition-ring', 'ingest-log', 'ha-tracker'],
-    () => new Distributor(log('distributor'), registry),
-  );
+  const tenantLimits = () => value<TenantLimits<typeof limitsSpec>>(built, 'runtime-config');
+
+  component('distributor', ['ingester-ring', 'ingester-partition-ring', 'ingest-log', 'ha-tracker'], () => {
+    const c = config.distributor;
+    const limits = tenantLimits();
+    const partitions = value<PartitionRingWatcher>(built, 'ingester-partition-ring');
+    const sink = new IngestLogSink(value<IngestLog>(built, 'ingest-log').producer(), () => partitions.ring(), clock, registry);
+    const distributor = new Distributor(
+      {
+        maxRecvMsgSizeBytes: c.maxRecvMsgSize,
+        maxErrorsPerRequest: 10,
+        otlp: {
+          ...defaultOtlpTranslationConfig(),
+          promoteResourceAttributes: c.otlp.promoteResourceAttributes,
+          keepIdentifyingResourceAttributes: c.otlp.keepIdentifyingResourceAttributes,
+        },
+      },
+      (tenant) => {
+        const l = limits.forTenant(tenant);
+        return { ...l, maxExemplarLabelsLength: 128 };
+      },
+      sink,
+      value<HaTracker | undefined>(built, 'ha-tracker'),
+      { cluster: c.haTracker.haClusterLabel, replica: c.haTracker.haReplicaLabel },
+      clock,
+      log('distributor'),
+      registry,
+    );
+    http.addRawBodyPaths(PUSH_PATHS);
+    http.addControllers(
+      [PushController],
+      [
+        { provide: DISTRIBUTOR, useValue: distributor },
+        { provide: DISTRIBUTOR_MAX_BODY_BYTES, useValue: c.maxRecvMsgSize },
+      ],
+    );
+    grpc.addService(otlpMetricsServiceDefinition as unknown as ServiceDefinition, {
+      Export: unaryHandler<Buffer, ExportMetricsServiceResult>(tenancy, log('distributor'), async (bytes, tenant) => {
+        const partialSuccess = await distributor.pushOtlp(tenant, decodeExportMetricsRequestProtobuf(bytes));
+        return { partialSuccess };
+      }),
+    });
+    return distributor;
+  });
 
   component('ingester', ['kv', 'ingest-log', 'bucket', 'ingester-ring', 'ingester-partition-ring'], () => {
     const ring = config.ingester.ring;
@@ -329,12 +393,48 @@ export async function buildModules(
       partitionId = 0;
     }
     const ingestLog = value<IngestLog>(built, 'ingest-log');
+    const limits = tenantLimits();
+    const partitions = value<PartitionRingWatcher>(built, 'ingester-partition-ring');
+    const localLimit = (global: number) => {
+      if (global === 0) return 0;
+      const shards = Math.max(1, partitions.ring().activePartitions().length);
+      return Math.ceil(global / shards);
+    };
+    const tsdb = config.blocksStorage.tsdb;
+    const shipper = new BlockShipper({ ...defaultBlockShipperConfig(), dataDir: tsdb.dir }, value<Bucket>(built, 'bucket'), clock, log('ingester'), registry);
+    const compactor = new HeadCompactor(
+      { blockRangeMs: tsdb.blockRangesPeriodMs, retentionPeriodMs: tsdb.retentionPeriodMs },
+      shipper,
+      clock,
+      log('ingester'),
+    );
+    const ingester = new Ingester(
+      {
+        ...defaultIngesterConfig({
+          ...defaultHeadConfig(),
+          blockRangeMs: tsdb.blockRangesPeriodMs,
+          outOfOrderTimeWindowMs: config.ingester.outOfOrderTimeWindowMs,
+        }),
+        headCompactionIntervalMs: tsdb.headCompactionIntervalMs,
+      },
+      ingestLog.consumer(partitionId, instanceId(ring)),
+      (tenant) => {
+        const l = limits.forTenant(tenant);
+        return { maxSeries: localLimit(l.maxGlobalSeriesPerUser), maxSeriesPerMetric: localLimit(l.maxGlobalSeriesPerMetric) };
+      },
+      {},
+      compactor,
+      clock,
+      log('ingester'),
+      registry,
+    );
+    http.addControllers([IngesterController], [{ provide: INGESTER, useValue: ingester }]);
     return {
-      service: new Ingester(log('ingester'), registry),
+      // The partition must exist in the log before the ingester reads it and the ring routes writes to it.
+      before: [new FunctionService('ingest-partition', { starting: () => ingestLog.ensureTopic(partitionId + 1) })],
+      service: ingester,
       membership: [
         lifecycler('ingester', ring, built),
-        // The partition must exist in the log before the ring routes writes to it.
-        new FunctionService('ingest-partition', { starting: () => ingestLog.ensureTopic(partitionId + 1) }),
         new PartitionInstanceLifecycler(
           { ...defaultPartitionInstanceLifecyclerConfig(), instanceId: instanceId(ring), partitionId, minPendingMs: singleProcess ? 0 : 10_000 },
           value<KvStore>(built, 'kv'),

@@ -61,5 +61,12 @@ export {
   parseRemoteWriteContentType,
   remoteWriteStatsHeaders,
 } from './remote-write/negotiation';
+export { EXEMPLAR_FLAG_DROPPED, WriteRequestSubsetEncoder } from './remote-write/subset-encoder';
+export {
+  INGEST_RECORD_V1,
+  INGEST_RECORD_V2,
+  decodeIngestRecordValue,
+  encodeIngestRecordValue,
+} from './remote-write/ingest-record';
 export { compressSnappy, decompressSnappy, snappyDecodedLength } from './snappy/snappy';
 export { runDecodeBench, DecodeBenchResult } from './bench/decode-bench';

@@ -24,6 +24,16 @@ function ctz32(x: number): number {
 export class HeadChunkWriter {
   private buf: Uint8Array = new Uint8Array(0);
   private bit = 0;
+  /**
+   * Incremented by each head capture. A head chunk buffer allocated in an earlier epoch may be
+   * held by a capture, so `cut` replaces it instead of zeroing it for reuse.
+   */
+  private epoch = 0;
+
+  /** A head capture is being taken: buffers allocated so far must not be reused in place. */
+  beginCapture(): void {
+    this.epoch = (this.epoch + 1) >>> 0;
+  }
 
   /** Appends one sample (value as its IEEE-754 high and low words) to slot `i`'s head chunk. */
   append(p: SeriesPage, i: number, t: number, hi: number, lo: number): void {
@@ -37,6 +47,7 @@ export class HeadChunkWriter {
       const next = new Uint8Array(size);
       if (buf !== undefined && n > 0) next.set(buf.subarray(0, (bitLen + 7) >>> 3));
       p.buf[i] = buf = next;
+      p.bufEpoch[i] = this.epoch;
     }
     this.buf = buf;
     this.bit = bitLen;
@@ -91,7 +102,8 @@ export class HeadChunkWriter {
 
   /**
    * Completes slot `i`'s head chunk: its bytes move to the series' packed completed chunks and
-   * the head chunk becomes empty, keeping its buffer for the next one.
+   * the head chunk becomes empty, keeping its buffer for the next one (or, when a capture taken
+   * since it was allocated may read it, a new buffer of the same size).
    */
   cut(p: SeriesPage, i: number): void {
     const buf = p.buf[i]!;
@@ -99,7 +111,12 @@ export class HeadChunkWriter {
     const n = p.doneCount[i];
     p.done[i] = packedAppend(p.done[i], n, buf.subarray(0, used), p.firstT[i], p.lastT[i]);
     p.doneCount[i] = n + 1;
-    buf.fill(0, 0, used);
+    if (p.bufEpoch[i] === this.epoch) {
+      buf.fill(0, 0, used);
+    } else {
+      p.buf[i] = new Uint8Array(buf.length);
+      p.bufEpoch[i] = this.epoch;
+    }
     p.count[i] = 0;
   }
 

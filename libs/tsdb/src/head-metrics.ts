@@ -10,7 +10,7 @@ export class HeadMetrics {
   readonly appended: Counter;
   readonly rejected: Counter<'reason'>;
 
-  constructor(registry: Registry) {
+  constructor(private readonly registry: Registry) {
     this.series = new Gauge({
       name: 'panoptes_ingester_memory_series',
       help: 'Series held in the in-memory TSDB head.',
@@ -27,5 +27,12 @@ export class HeadMetrics {
       labelNames: ['reason'],
       registers: [registry],
     });
+  }
+
+  /** Removes these metrics from the registry (a head that is thrown away, e.g. a failed load). */
+  unregister(): void {
+    for (const name of ['panoptes_ingester_memory_series', 'panoptes_ingester_samples_appended_total', 'panoptes_ingester_samples_rejected_total']) {
+      this.registry.removeSingleMetric(name);
+    }
   }
 }

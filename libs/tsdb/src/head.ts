@@ -14,13 +14,14 @@ import {
 import { NotFoundError, ValidationError } from '@panoptes/common';
 import { Logger } from '@panoptes/log';
 import { AppendOutcome, AppendTarget, HeadAppender, REJECT_REASONS } from './head-appender';
+import { HeadCapture, PageCapture } from './head-capture';
 import { HeadChunkWriter } from './head-chunk-writer';
 import { HeadConfig } from './head-config';
 import { HeadIndex } from './head-index';
 import { HeadMetrics } from './head-metrics';
 import { selectPostings } from './index-reader';
 import { Matcher } from './matcher';
-import { packedChunk, packedDropFirst, packedMaxT, packedMinT } from './packed-chunks';
+import { packedChunk, packedDropFirst, packedMaxT, packedMinT, packedValid } from './packed-chunks';
 import { ChunkSamplesIterator } from './sample-iterator';
 import { MemChunk, PAGE_MASK, SeriesPage } from './series-page';
 import { SeriesStore } from './series-store';
@@ -58,6 +59,36 @@ export interface CutBlockOptions {
   externalLabels?: Record<string, string>;
   /** The block's ULID; a new one when absent. */
   ulid?: string;
+}
+
+/**
+ * One series of a snapshot being loaded (`Head.restoreSeries`); the reader reuses one object, and
+ * byte ranges point into its section buffer (the head copies what it keeps).
+ */
+export interface RestoredSeries {
+  ref: number;
+  hashLo: number;
+  hashHi: number;
+  /** Symbol ids n0 v0 n1 v1 … (of the snapshot's symbol table, loaded in order) in labels[0, labelCount). */
+  labels: Uint32Array;
+  labelCount: number;
+  /** The bytes the ranges below are in. */
+  source: Uint8Array;
+  /** The open head chunk: source[headAt, headAt+headLen) (headLen 0 when none) and its XOR encoder state. */
+  headAt: number;
+  headLen: number;
+  firstT: number;
+  lastT: number;
+  tDelta: number;
+  lastHi: number;
+  lastLo: number;
+  leading: number;
+  trailing: number;
+  bits: number;
+  /** Completed chunks, packed (see packed-chunks.ts): source[doneAt, doneAt+doneLen), doneCount of them (0 when none). */
+  doneAt: number;
+  doneLen: number;
+  doneCount: number;
 }
 
 export interface TruncateResult {
@@ -144,6 +175,20 @@ export class Head implements AppendTarget {
     this.index.add(created, p.labels(created & PAGE_MASK));
     this.metrics.series.inc();
     return created;
+  }
+
+  /**
+   * The ref of an existing series whose labels are UTF-8 byte ranges of `buf` (the decoder's
+   * layout: `refs[4e..4e+3]` for entries `from..to`, sorted), or 0 when the head does not hold it;
+   * then call `getOrCreateSeries` with the labels as strings. Builds no string for ASCII labels.
+   */
+  lookupSeriesBytes(hash: number, buf: Uint8Array, refs: Uint32Array, from: number, to: number): number {
+    return this.store.findBytes(hash, buf, refs, from, to);
+  }
+
+  /** How many series have label `name` = `value` (the postings list's length). */
+  seriesCountWith(name: string, value: string): number {
+    return this.index.postings(name, [value]).length;
   }
 
   /**
@@ -359,6 +404,85 @@ export class Head implements AppendTarget {
       this.logger.info('head truncated', { before: beforeT, chunks_removed: chunksRemoved, series_removed: removed.size, series: this.store.size });
     }
     return { chunksRemoved, seriesRemoved: removed.size };
+  }
+
+  /**
+   * The head's complete state now, synchronously: every series (ref, hash, labels), its completed
+   * chunks, its open head chunk with the encoder state, and the head's time bounds and truncation
+   * point. Nothing the head does afterwards changes it. A snapshot file is written from it
+   * (`writeHeadSnapshot`). It copies a few dozen bytes per series and shares the rest (see
+   * `PageCapture`).
+   */
+  capture(): HeadCapture {
+    this.writer.beginCapture();
+    const pages: PageCapture[] = [];
+    this.store.forEachPage((p) => {
+      if (p.live > 0) pages.push(new PageCapture(p.base, p));
+    });
+    const symbols = this.index.symbols;
+    return new HeadCapture(this.tenant, this.minT, this.maxT, this.truncatedBefore, this.store.nextSeriesRef, this.store.size, symbols, symbols.size, pages);
+  }
+
+  /**
+   * @internal Loading a snapshot into a new head: the snapshot's symbols, in order (so its label
+   * ids are this head's), before any series.
+   */
+  restoreSymbols(strings: readonly string[]): void {
+    const symbols = this.index.symbols;
+    for (const s of strings) {
+      const expected = symbols.size;
+      if (symbols.intern(s) !== expected) throw new RangeError(`symbol ${JSON.stringify(s)} appears twice`);
+    }
+  }
+
+  /** @internal Loading a snapshot: one series, in ascending ref order. */
+  restoreSeries(s: RestoredSeries): void {
+    const numSymbols = this.index.symbols.size;
+    const labels = s.labels;
+    const n = s.labelCount;
+    if (n === 0 || n % 2 !== 0) throw new RangeError(`series ${s.ref} has ${n} label ids`);
+    for (let k = 0; k < n; k++) {
+      if (labels[k] >= numSymbols) throw new RangeError(`series ${s.ref} refers to symbol ${labels[k]} of ${numSymbols}`);
+    }
+    const src = s.source;
+    const done = s.doneCount > 0 ? src.slice(s.doneAt, s.doneAt + s.doneLen) : undefined;
+    if (done !== undefined && !packedValid(done, s.doneCount)) throw new RangeError(`series ${s.ref} has malformed completed chunks`);
+    const headLen = s.headLen;
+    const count = headLen >= 2 ? (src[s.headAt] << 8) | src[s.headAt + 1] : 0;
+    if (headLen > 0 && (count === 0 || (s.bits + 7) >>> 3 !== headLen)) throw new RangeError(`series ${s.ref} has a malformed head chunk`);
+    const p = this.store.restore(s.ref, s.hashLo, s.hashHi, labels, n);
+    const i = s.ref & PAGE_MASK;
+    if (done !== undefined) {
+      p.done[i] = done;
+      p.doneCount[i] = s.doneCount;
+    }
+    if (headLen > 0) {
+      p.buf[i] = src.slice(s.headAt, s.headAt + headLen);
+      p.count[i] = count;
+      p.firstT[i] = s.firstT;
+      p.lastT[i] = s.lastT;
+      p.tDelta[i] = s.tDelta;
+      p.lastHi[i] = s.lastHi;
+      p.lastLo[i] = s.lastLo;
+      p.leading[i] = s.leading;
+      p.trailing[i] = s.trailing;
+      p.bits[i] = s.bits;
+    }
+    this.index.add(s.ref, p.labels(i));
+  }
+
+  /** @internal Loading a snapshot: the head-wide state, after the series. */
+  restoreBounds(minT: number, maxT: number, truncatedBefore: number, nextRef: number): void {
+    this.minT = minT;
+    this.maxT = maxT;
+    this.truncatedBefore = truncatedBefore;
+    this.store.advanceNextRef(nextRef);
+    this.metrics.series.set(this.store.size);
+  }
+
+  /** Removes the head's metrics from its registry: call it when throwing the head away. */
+  unregisterMetrics(): void {
+    this.metrics.unregister();
   }
 
   /** Symbols in the table (interned label names and values, live or not yet compacted away). */

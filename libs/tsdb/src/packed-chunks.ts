@@ -86,3 +86,16 @@ export function packedDropFirst(buf: Uint8Array, n: number, drop: number): Uint8
   out.set(buf.subarray(n * META + from, n * META + to), keep * META);
   return out;
 }
+
+/** Whether `buf` is a well-formed packed array of `n` chunks (loading a snapshot). */
+export function packedValid(buf: Uint8Array, n: number): boolean {
+  if (!(n >= 1) || buf.length < n * META) return false;
+  let prev = 0;
+  for (let k = 0; k < n; k++) {
+    const e = end(buf, k);
+    // Every chunk has at least its 2-byte sample count, and a sample.
+    if (e < prev + 3 || !(packedMinT(buf, k) <= packedMaxT(buf, k))) return false;
+    prev = e;
+  }
+  return n * META + prev === buf.length;
+}

@@ -50,7 +50,11 @@ export class SeriesPage {
   /** The series hash as two words (the 53-bit `seriesHash53` split at 32 bits). */
   hashLo = new Uint32Array(INITIAL_CAPACITY);
   hashHi = new Uint32Array(INITIAL_CAPACITY);
-  /** Interned labels: arena[labelOff … labelOff+labelLen) = n0 v0 n1 v1 … (symbol ids). */
+  /**
+   * Interned labels: arena[labelOff … labelOff+labelLen) = n0 v0 n1 v1 … (symbol ids). Ids below
+   * arenaLen are never rewritten in place (symbol compaction builds a new arena): head captures
+   * read the old one.
+   */
   labelOff = new Uint32Array(INITIAL_CAPACITY);
   labelLen = new Uint16Array(INITIAL_CAPACITY);
   arena = new Uint32Array(INITIAL_CAPACITY * 8);
@@ -73,8 +77,14 @@ export class SeriesPage {
   trailing = new Uint8Array(INITIAL_CAPACITY);
   /** Bits written to the head chunk, the 16-bit sample count header included. */
   bits = new Uint32Array(INITIAL_CAPACITY);
-  /** The head chunk's buffer; bytes past `bits` are zero. Reused across chunks. */
+  /**
+   * The head chunk's buffer; bytes past `bits` are zero. Reused across chunks unless a head capture
+   * may hold it (see `bufEpoch`): appends only add bits past `bits` and rewrite the 2-byte count,
+   * so a capture reads its bytes from the live buffer as long as it is not reused.
+   */
   buf: Array<Uint8Array | undefined> = [];
+  /** The writer's capture epoch when `buf` was allocated (HeadChunkWriter.cut). */
+  bufEpoch = new Uint32Array(INITIAL_CAPACITY);
   /** Completed chunks, oldest first, packed (see packed-chunks.ts); undefined when none. */
   done: Array<Uint8Array | undefined> = [];
   /** Number of completed chunks. */
@@ -82,22 +92,22 @@ export class SeriesPage {
 
   constructor(readonly base: number) {}
 
-  /** Takes slot `i` (at or after every slot taken so far) for a series with these interned labels. */
-  allocate(i: number, hashLo: number, hashHi: number, labels: ArrayLike<number>): void {
+  /** Takes slot `i` (at or after every slot taken so far) for a series with interned labels labels[0, n). */
+  allocate(i: number, hashLo: number, hashHi: number, labels: ArrayLike<number>, n = labels.length): void {
     if (i >= this.capacity) {
       let capacity = this.capacity * 2;
       while (capacity <= i) capacity *= 2;
       this.grow(Math.min(PAGE_SIZE, capacity));
     }
-    if (this.arenaLen + labels.length > this.arena.length) {
+    if (this.arenaLen + n > this.arena.length) {
       let size = this.arena.length * 2;
-      while (size < this.arenaLen + labels.length) size *= 2;
+      while (size < this.arenaLen + n) size *= 2;
       this.arena = grown(this.arena, size);
     }
-    for (let k = 0; k < labels.length; k++) this.arena[this.arenaLen + k] = labels[k];
+    for (let k = 0; k < n; k++) this.arena[this.arenaLen + k] = labels[k];
     this.labelOff[i] = this.arenaLen;
-    this.labelLen[i] = labels.length;
-    this.arenaLen += labels.length;
+    this.labelLen[i] = n;
+    this.arenaLen += n;
     this.hashLo[i] = hashLo;
     this.hashHi[i] = hashHi;
     this.alive[i] = 1;
@@ -142,6 +152,7 @@ export class SeriesPage {
     this.leading = grown(this.leading, capacity);
     this.trailing = grown(this.trailing, capacity);
     this.bits = grown(this.bits, capacity);
+    this.bufEpoch = grown(this.bufEpoch, capacity);
     this.doneCount = grown(this.doneCount, capacity);
     this.capacity = capacity;
   }

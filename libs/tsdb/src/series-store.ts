@@ -55,6 +55,38 @@ export class SeriesStore {
     }
   }
 
+  /**
+   * `find` for labels given as UTF-8 byte ranges of `buf` (`refs[4e..4e+3]` = name offset, name
+   * length, value offset, value length for entries `from..to`, the decoder's layout): no string
+   * is built, so the ingester looks up known series straight from a request's bytes.
+   */
+  findBytes(hash: number, buf: Uint8Array, refs: Uint32Array, from: number, to: number): number {
+    const lo = hashLow(hash);
+    const hi = hashHigh(hash);
+    const table = this.table;
+    const mask = (table.length >>> 1) - 1;
+    for (let slot = lo & mask; ; slot = (slot + 1) & mask) {
+      const ref = table[slot * 2];
+      if (ref === EMPTY) return 0;
+      if (ref === TOMBSTONE || table[slot * 2 + 1] !== lo) continue;
+      const p = this.pages[ref >>> PAGE_BITS]!;
+      const i = ref & PAGE_MASK;
+      if (p.hashHi[i] === hi && this.sameLabelBytes(p, i, buf, refs, from, to)) return ref;
+    }
+  }
+
+  private sameLabelBytes(p: SeriesPage, i: number, buf: Uint8Array, refs: Uint32Array, from: number, to: number): boolean {
+    if (p.labelLen[i] !== (to - from) * 2) return false;
+    const off = p.labelOff[i];
+    const arena = p.arena;
+    for (let e = from, k = off; e < to; e++, k += 2) {
+      const r = e * 4;
+      if (!utf8Equals(buf, refs[r], refs[r + 1], this.symbols.get(arena[k]))) return false;
+      if (!utf8Equals(buf, refs[r + 2], refs[r + 3], this.symbols.get(arena[k + 1]))) return false;
+    }
+    return true;
+  }
+
   /** Adds a series with these (sorted, validated) labels; returns its ref. */
   create(hash: number, names: readonly string[], values: readonly string[]): number {
     const ref = this.nextRef;
@@ -73,6 +105,32 @@ export class SeriesStore {
     this.live++;
     this.insert(ref, lo);
     return ref;
+  }
+
+  /**
+   * Re-creates a series under a given ref (loading a snapshot): `ref` must be above every ref
+   * handed out so far, and `labels` are ids of this store's symbol table.
+   */
+  restore(ref: number, hashLo: number, hashHi: number, labels: Uint32Array, labelCount: number): SeriesPage {
+    if (!(ref >= this.nextRef && ref < TOMBSTONE)) throw new RangeError(`series ref ${ref} is not above the last ref ${this.nextRef - 1}`);
+    const pageIndex = ref >>> PAGE_BITS;
+    let p = this.pages[pageIndex];
+    if (p === undefined) this.pages[pageIndex] = p = new SeriesPage(pageIndex << PAGE_BITS);
+    p.allocate(ref & PAGE_MASK, hashLo, hashHi, labels, labelCount);
+    this.nextRef = ref + 1;
+    this.live++;
+    this.insert(ref, hashLo);
+    return p;
+  }
+
+  /** The ref the next new series gets (refs below it were handed out, live or collected). */
+  get nextSeriesRef(): number {
+    return this.nextRef;
+  }
+
+  /** Skips refs up to `next` (loading a snapshot whose newest series were collected). */
+  advanceNextRef(next: number): void {
+    if (next > this.nextRef) this.nextRef = next;
   }
 
   /** Garbage-collects a series: frees its state and forgets its hash entry. */
@@ -105,6 +163,11 @@ export class SeriesStore {
     }
   }
 
+  /** Calls `fn` for every page in ascending ref order. */
+  forEachPage(fn: (p: SeriesPage) => void): void {
+    for (const p of this.pages) if (p !== undefined) fn(p);
+  }
+
   /** A series' labels as strings (materialised for queries, errors and blocks only). */
   labels(ref: number): Labels {
     const p = this.page(ref)!;
@@ -116,16 +179,19 @@ export class SeriesStore {
 
   /**
    * Rewrites every series' symbol ids through `remap` (old id → new id) and switches to a new
-   * symbol table (symbol-table compaction).
+   * symbol table (symbol-table compaction). Each page gets a new arena: a head capture may still
+   * read the old one with the old table, so label ids are never rewritten in place.
    */
   remapSymbols(remap: Uint32Array, symbols: SymbolTable): void {
     for (const p of this.pages) {
       if (p === undefined) continue;
+      const arena = p.arena.slice();
       for (let i = 0; i < p.used; i++) {
         if (p.alive[i] !== 1) continue;
-        const ids = p.labels(i);
-        for (let k = 0; k < ids.length; k++) ids[k] = remap[ids[k]];
+        const end = p.labelOff[i] + p.labelLen[i];
+        for (let k = p.labelOff[i]; k < end; k++) arena[k] = remap[arena[k]];
       }
+      p.arena = arena;
     }
     this.symbols = symbols;
   }
@@ -176,4 +242,22 @@ export class SeriesStore {
     this.table = table;
     this.tableUsed = this.live;
   }
+}
+
+const decoder = new TextDecoder();
+
+/** Whether `buf[off..off+len)` is the UTF-8 encoding of `s`; ASCII compares without allocating. */
+function utf8Equals(buf: Uint8Array, off: number, len: number, s: string): boolean {
+  const n = s.length;
+  if (n > len) return false; // every UTF-16 unit takes at least one UTF-8 byte
+  if (n === len) {
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return decoder.decode(buf.subarray(off, off + len)) === s;
+      if (buf[off + i] !== c) return false;
+    }
+    return true;
+  }
+  // Fewer units than bytes: non-ASCII somewhere; compare the decoded string.
+  return decoder.decode(buf.subarray(off, off + len)) === s;
 }

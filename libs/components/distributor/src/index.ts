@@ -1,4 +1,6 @@
-// Public surface of the distributor component.
 export * from './distributor';
 export * from './ha-tracker';
 export * from './rate-limiter';
+export * from './series-sink';
+export * from './validation';
+export * from './push.controller';

@@ -1,2 +1,13 @@
-// Public surface of the ingester component.
 export * from './ingester';
+export * from './tenant-db';
+export {
+  BlockShipper,
+  BlockShipperConfig,
+  defaultBlockShipperConfig,
+  ShipOptions,
+  ShipResult,
+  ShipFailure,
+  tenantExternalLabels,
+} from './shipper';
+export * from './head-compactor';
+export * from './ingester.controller';

@@ -1,22 +1,303 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { Clock, UnavailableError, ValidationError, errorMessage } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
-import type { Registry } from 'prom-client';
+import type { ConsumedRecord, IngestConsumer, StartPosition } from '@panoptes/ingest';
+import { RemoteWriteDecoder, RemoteWriteVersion, decodeIngestRecordValue, tenantHashSeed } from '@panoptes/proto';
+import { HeadConfig, HeadSeries, Matcher } from '@panoptes/tsdb';
 import { Service } from '@panoptes/services';
+import { CompactionResult, HeadCompactor } from './head-compactor';
+import { LocalSeriesLimits, TenantAppendResult, TenantDb } from './tenant-db';
+
+export interface IngesterConfig {
+  /** The per-tenant TSDB head's settings (block range, out-of-order window, chunk size). */
+  head: HeadConfig;
+  /** Records taken from the ingest log per poll. */
+  consumeBatchRecords: number;
+  /** How long a poll waits for records when the partition is idle, in ms. */
+  consumeMaxWaitMs: number;
+  /** How often blocks are cut from the heads and uploaded, in ms. */
+  headCompactionIntervalMs: number;
+}
+
+export function defaultIngesterConfig(head: HeadConfig): IngesterConfig {
+  return { head, consumeBatchRecords: 256, consumeMaxWaitMs: 250, headCompactionIntervalMs: 60_000 };
+}
+
+/** Per-tenant series limits as this ingester applies them. */
+export type IngesterLimits = (tenant: string) => LocalSeriesLimits;
+
+/** Hooks run by the ingester's loop; block shipping and snapshots plug in here. */
+export interface IngesterDurability {
+  /** Loads what is on disk; returns the next ingest-log offset to read (undefined: the committed one). */
+  load?(ingester: Ingester): Promise<number | undefined>;
+  /** Called after each applied batch with the next offset to read; may snapshot and commit. */
+  afterBatch?(ingester: Ingester, nextOffset: number): Promise<void>;
+  /** Called on a clean shutdown, after the last batch. */
+  close?(ingester: Ingester, nextOffset: number): Promise<void>;
+}
 
 /**
- * The ingester: keeps recent data in memory with a WAL, cuts blocks and uploads them, answers queries for recent data (metrics write-path issue).
+ * The ingester: holds each tenant's recent data in a TSDB head, fed either from its ingest-log
+ * partition (ingest-storage mode: `consumer` given) or by direct pushes (classic mode, `push`).
  *
- * Today it is the component's lifecycle shell only: it takes part in the module graph, the service
- * manager and its ring (wired by the modules library); its data path arrives with the issue above.
+ * In ingest-storage mode it replays the partition up to the end it saw at start before it turns
+ * Running (a restarted ingester is complete before it answers queries), then keeps consuming.
+ * Records are applied in offset order; a record that cannot be decoded is counted and skipped
+ * (it can never become valid, and must not stop the partition).
  */
 export class Ingester extends Service {
+  private readonly tenants = new Map<string, TenantDb>();
+  private readonly decoder = new RemoteWriteDecoder();
+  private nextOffset = 0;
+  private lagCheckedAt = -Infinity;
+  private readonly appended: Counter<'tenant'>;
+  private readonly rejected: Counter<'tenant' | 'reason'>;
+  private readonly badRecords: Counter;
+  private readonly lag: Gauge;
+
   constructor(
+    private readonly config: IngesterConfig,
+    private readonly consumer: IngestConsumer | undefined,
+    private readonly limits: IngesterLimits,
+    private readonly durability: IngesterDurability,
+    private readonly compactor: HeadCompactor | undefined,
+    private readonly clock: Clock,
     private readonly logger: Logger,
-    _registry: Registry,
+    registry: Registry,
   ) {
     super('ingester');
+    const tenants = this.tenants;
+    new Gauge({
+      name: 'panoptes_ingester_memory_series',
+      help: 'Series held in the in-memory TSDB heads, per tenant.',
+      labelNames: ['tenant'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [tenant, db] of tenants) this.set({ tenant }, db.head.numSeries);
+      },
+    });
+    new Gauge({
+      name: 'panoptes_ingester_memory_users',
+      help: 'Tenants with a TSDB head on this ingester.',
+      registers: [registry],
+      collect() {
+        this.set(tenants.size);
+      },
+    });
+    this.appended = new Counter({
+      name: 'panoptes_ingester_samples_appended_total',
+      help: 'Samples stored in the TSDB heads.',
+      labelNames: ['tenant'],
+      registers: [registry],
+    });
+    this.rejected = new Counter({
+      name: 'panoptes_ingester_samples_rejected_total',
+      help: 'Samples the ingester refused, by reason (sample_out_of_order, sample_too_old, per_user_series_limit, …).',
+      labelNames: ['tenant', 'reason'],
+      registers: [registry],
+    });
+    this.badRecords = new Counter({
+      name: 'panoptes_ingester_malformed_records_total',
+      help: 'Ingest-log records that could not be decoded and were skipped.',
+      registers: [registry],
+    });
+    this.lag = new Gauge({
+      name: 'panoptes_ingester_ingest_lag_records',
+      help: 'Records of the partition not applied yet (at the last poll).',
+      registers: [registry],
+    });
   }
 
-  protected override async starting(): Promise<void> {
-    this.logger.info('component starting', { component: 'ingester' });
+  /** The next ingest-log offset to apply (every record below it is in the heads). */
+  get appliedOffset(): number {
+    return this.nextOffset;
   }
+
+  /** The tenant's data, or undefined when this ingester holds none for it. */
+  tenant(tenant: string): TenantDb | undefined {
+    return this.tenants.get(tenant);
+  }
+
+  tenantIds(): string[] {
+    return [...this.tenants.keys()].sort();
+  }
+
+  /** The tenant's data, created when new. */
+  tenantDb(tenant: string): TenantDb {
+    let db = this.tenants.get(tenant);
+    if (db === undefined) {
+      db = TenantDb.create(tenant, this.config.head, this.logger.with({ tenant }));
+      this.tenants.set(tenant, db);
+    }
+    return db;
+  }
+
+  /** Replaces a tenant's data (loading a snapshot). */
+  setTenantDb(db: TenantDb): void {
+    this.tenants.set(db.tenant, db);
+  }
+
+  /** Set by `POST /ingester/prepare-shutdown`: the next shutdown flushes every head first. */
+  prepareShutdown = false;
+
+  /**
+   * Cuts every head into blocks (the open range too), uploads them and truncates the heads
+   * (`POST /ingester/flush`, and shutdown after prepare-shutdown).
+   */
+  async flush(): Promise<CompactionResult> {
+    if (this.compactor === undefined) return { blocksCut: 0, blocksShipped: 0, shipFailures: 0 };
+    return this.compactor.run(this.tenants.values(), true);
+  }
+
+  protected override async starting(signal: AbortSignal): Promise<void> {
+    const loaded = this.durability.load ? await this.durability.load(this) : undefined;
+    if (this.compactor) await this.compactor.init();
+    if (this.consumer === undefined) return;
+    const from: StartPosition = loaded ?? 'committed';
+    await this.consumer.start(from);
+    this.nextOffset = this.consumer.position();
+    // Catch up with what was in the partition when we started, before serving.
+    const end = await this.consumer.highWatermark();
+    const started = this.clock.now();
+    let replayed = 0;
+    while (this.nextOffset < end && !signal.aborted) {
+      const n = await this.consumeOnce(signal);
+      replayed += n;
+    }
+    this.logger.info('ingest partition replayed', {
+      component: 'ingester',
+      partition: this.consumer.partition,
+      records: replayed,
+      offset: this.nextOffset,
+      duration: `${this.clock.now() - started}ms`,
+    });
+  }
+
+  protected override async running(signal: AbortSignal): Promise<void> {
+    const compaction = this.compactionLoop(signal);
+    try {
+      await this.consumeLoop(signal);
+    } finally {
+      await compaction;
+    }
+  }
+
+  private async compactionLoop(signal: AbortSignal): Promise<void> {
+    if (this.compactor === undefined) return;
+    while (!signal.aborted) {
+      await sleep(this.config.headCompactionIntervalMs, signal);
+      if (signal.aborted) break;
+      try {
+        await this.compactor.run(this.tenants.values(), false, signal);
+      } catch (err) {
+        this.logger.error('head compaction pass failed', { component: 'ingester', err: errorMessage(err) });
+      }
+    }
+  }
+
+  private async consumeLoop(signal: AbortSignal): Promise<void> {
+    if (this.consumer === undefined) {
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      return;
+    }
+    while (!signal.aborted) {
+      try {
+        await this.consumeOnce(signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        // The log is unreachable (Kafka down): keep what we have, retry after a pause.
+        this.logger.warn('consuming the ingest partition failed; retrying', { component: 'ingester', err: errorMessage(err) });
+        await sleep(1000, signal);
+      }
+    }
+  }
+
+  protected override async stopping(): Promise<void> {
+    if (this.prepareShutdown && this.compactor) {
+      const r = await this.flush();
+      this.logger.info('flushed heads before shutdown', { component: 'ingester', blocks: r.blocksCut, shipped: r.blocksShipped, failures: r.shipFailures });
+    }
+    if (this.durability.close) await this.durability.close(this, this.nextOffset);
+  }
+
+  /** Polls one batch and applies it; returns the number of records. */
+  private async consumeOnce(signal: AbortSignal): Promise<number> {
+    const consumer = this.consumer!;
+    const records = await consumer.poll(this.config.consumeBatchRecords, this.config.consumeMaxWaitMs, signal);
+    if (records.length === 0) return 0;
+    for (const r of records) this.applyRecord(r);
+    this.nextOffset = records[records.length - 1].offset + 1;
+    if (this.durability.afterBatch) await this.durability.afterBatch(this, this.nextOffset);
+    if (this.clock.now() - this.lagCheckedAt >= 10_000) {
+      this.lagCheckedAt = this.clock.now();
+      this.lag.set(Math.max(0, (await consumer.highWatermark()) - this.nextOffset));
+    }
+    return records.length;
+  }
+
+  /** Applies one ingest-log record; malformed records are counted and skipped. */
+  applyRecord(record: ConsumedRecord): TenantAppendResult | undefined {
+    let version: RemoteWriteVersion;
+    let body: Buffer;
+    try {
+      ({ version, body } = decodeIngestRecordValue(record.value));
+      return this.pushBody(record.tenant, version, body);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      this.badRecords.inc();
+      this.logger.warn('skipping malformed ingest record', {
+        component: 'ingester',
+        tenant: record.tenant,
+        offset: record.offset,
+        err: errorMessage(err),
+      });
+      return undefined;
+    }
+  }
+
+  /** Appends an uncompressed remote write body for a tenant (classic-mode push and replay). */
+  pushBody(tenant: string, version: RemoteWriteVersion, body: Buffer): TenantAppendResult {
+    const req = this.decoder.decode(body, version, tenantHashSeed(tenant));
+    const result = this.tenantDb(tenant).append(req, this.limits(tenant));
+    if (result.appended > 0) this.appended.inc({ tenant }, result.appended);
+    for (const [reason, n] of Object.entries(result.rejectedByReason)) {
+      if (n) this.rejected.inc({ tenant, reason }, n);
+    }
+    return result;
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  /** Series of a tenant matching every matcher with samples in [minT, maxT] (ms, inclusive). */
+  *select(tenant: string, matchers: Matcher[], minT: number, maxT: number): Generator<HeadSeries> {
+    const db = this.tenants.get(tenant);
+    if (db === undefined) return;
+    yield* db.head.select(matchers, minT, maxT);
+  }
+
+  labelNames(tenant: string, matchers: Matcher[] = []): string[] {
+    return this.tenants.get(tenant)?.head.labelNames(matchers) ?? [];
+  }
+
+  labelValues(tenant: string, name: string, matchers: Matcher[] = []): string[] {
+    return this.tenants.get(tenant)?.head.labelValues(name, matchers) ?? [];
+  }
+
+  /** Fails reads and pushes while the ingester is not Running. */
+  checkRunning(): void {
+    if (this.state !== 'Running') {
+      throw new UnavailableError('ingester_not_running', `ingester is ${this.state}, not Running; retry on another replica`);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
 }

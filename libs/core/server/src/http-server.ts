@@ -43,6 +43,7 @@ export class HttpServer extends Service {
   private readonly controllers: Type[] = [AdminController];
   private readonly providers: Provider[] = [];
   private readonly statusPages = new Map<string, StatusPage>();
+  private readonly rawBodyPaths = new Set<string>();
   private app: INestApplication | undefined;
   private statusSource: StatusSource | undefined;
 
@@ -59,6 +60,15 @@ export class HttpServer extends Service {
     if (this.app) throw new Error('controllers must be added before the HTTP server starts');
     this.controllers.push(...controllers);
     this.providers.push(...providers);
+  }
+
+  /**
+   * Routes whose handlers read the request body themselves (protobuf, snappy, OTLP JSON with its
+   * own decoder and limits): the JSON and form parsers leave their bodies unread.
+   */
+  addRawBodyPaths(paths: string[]): void {
+    if (this.app) throw new Error('raw body paths must be added before the HTTP server starts');
+    for (const p of paths) this.rawBodyPaths.add(p);
   }
 
   /** Serves a status page at its exact path (GET; POST for its forget form). */
@@ -115,8 +125,14 @@ export class HttpServer extends Service {
       bodyParser: false,
       abortOnError: false,
     });
-    app.useBodyParser('json', { limit: this.config.maxRequestBodyBytes });
-    app.useBodyParser('urlencoded', { limit: this.config.maxRequestBodyBytes, extended: false });
+    const raw = this.rawBodyPaths;
+    const parses = (pattern: RegExp) => (req: Request) => !raw.has(req.path) && pattern.test(req.headers['content-type'] ?? '');
+    app.useBodyParser('json', { limit: this.config.maxRequestBodyBytes, type: parses(/^application\/([\w.+-]+\+)?json\b/i) });
+    app.useBodyParser('urlencoded', {
+      limit: this.config.maxRequestBodyBytes,
+      extended: false,
+      type: parses(/^application\/x-www-form-urlencoded\b/i),
+    });
     app.useGlobalFilters(new HttpErrorFilter(this.logger.with({ component: 'http' })));
     app.disable('x-powered-by');
     attachTenancy(app.getHttpAdapter().getInstance() as { locals: Record<string, unknown> }, this.tenancy);

@@ -5,3 +5,4 @@ export * from './pages';
 export * from './tenant';
 export * from './error-filter';
 export { AdminController } from './admin.controller';
+export * from './raw-body';

@@ -92,7 +92,7 @@ export interface RawWriteRequestV2 {
 const TWO_POW_32 = 4294967296;
 
 /** A minimal protobuf writer with canonical length prefixes. */
-class ProtoWriter {
+export class ProtoWriter {
   buf = Buffer.allocUnsafe(1024);
   pos = 0;
 
@@ -159,6 +159,30 @@ class ProtoWriter {
       this.buf.set(v, this.pos);
       this.pos += v.length;
     }
+  }
+
+  /** `len` bytes of `src` from `off`, length-prefixed. */
+  rawBytes(src: Uint8Array, off: number, len: number): void {
+    this.uvarint(len);
+    this.ensure(len);
+    this.buf.set(src.subarray(off, off + len), this.pos);
+    this.pos += len;
+  }
+
+  /** A double given as its 8 little-endian bytes at `src[off..off+8)` (NaN payloads kept). */
+  rawDouble(src: Uint8Array, off: number): void {
+    this.ensure(8);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = src[off];
+    b[p + 1] = src[off + 1];
+    b[p + 2] = src[off + 2];
+    b[p + 3] = src[off + 3];
+    b[p + 4] = src[off + 4];
+    b[p + 5] = src[off + 5];
+    b[p + 6] = src[off + 6];
+    b[p + 7] = src[off + 7];
+    this.pos = p + 8;
   }
 
   /** Starts a length-delimited field; returns the mark to pass to `end`. */

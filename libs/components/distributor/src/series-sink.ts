@@ -1,0 +1,92 @@
+import { Counter, type Registry } from 'prom-client';
+import type { IngestProducer, IngestRecord } from '@panoptes/ingest';
+import { DecodedWriteRequest, WriteRequestSubsetEncoder, encodeIngestRecordValue } from '@panoptes/proto';
+import type { PartitionRing } from '@panoptes/ring';
+import { Clock } from '@panoptes/common';
+
+/**
+ * Where the distributor's validated series go. `write` resolves only once they are durable (the
+ * client is answered after it), and rejects with `UnavailableError` when they could not be made
+ * durable (the client gets a 5xx and retries the whole request).
+ */
+export interface SeriesSink {
+  /**
+   * Writes series `series[0..count)` of `req` (ascending indices) for `tenant`, with their
+   * exemplars and the request's metadata. `unchangedBody` is the request's own uncompressed body
+   * when every series is written exactly as received (it may then be forwarded as it is).
+   */
+  write(tenant: string, req: DecodedWriteRequest, series: Uint32Array, count: number, unchangedBody: Buffer | undefined): Promise<void>;
+}
+
+/**
+ * Ingest-storage mode (Mimir 3): one record per (tenant, partition) into the ingest log, the
+ * partition of a series chosen by its tenant-seeded hash on the partition ring. The request is
+ * acknowledged once the log acknowledged every record.
+ *
+ * The request's metadata goes with the first record. When all series land on one partition and
+ * nothing was changed, the request's own body is forwarded (one copy, no re-encoding).
+ */
+export class IngestLogSink implements SeriesSink {
+  private readonly encoder = new WriteRequestSubsetEncoder();
+  private partitionOf = new Int32Array(1024);
+  private grouped = new Uint32Array(1024);
+  private metadataAll = new Uint32Array(16);
+  private readonly records: Counter<'tenant'>;
+
+  constructor(
+    private readonly producer: IngestProducer,
+    private readonly ring: () => PartitionRing,
+    private readonly clock: Clock,
+    registry: Registry,
+  ) {
+    this.records = new Counter({
+      name: 'panoptes_distributor_ingest_records_total',
+      help: 'Records written to the ingest log (one per tenant and partition of a request).',
+      labelNames: ['tenant'],
+      registers: [registry],
+    });
+  }
+
+  async write(tenant: string, req: DecodedWriteRequest, series: Uint32Array, count: number, unchangedBody: Buffer | undefined): Promise<void> {
+    const ring = this.ring();
+    if (this.partitionOf.length < count) {
+      this.partitionOf = new Int32Array(Math.max(count, this.partitionOf.length * 2));
+      this.grouped = new Uint32Array(this.partitionOf.length);
+    }
+    const partitionOf = this.partitionOf;
+    let first = -1;
+    let single = true;
+    for (let k = 0; k < count; k++) {
+      const p = ring.partitionForKey(req.seriesHashHi[series[k]]);
+      partitionOf[k] = p;
+      if (first < 0) first = p;
+      else if (p !== first) single = false;
+    }
+    if (first < 0) first = ring.partitionForKey(0); // metadata only
+    const timestampMs = this.clock.now();
+    const records: IngestRecord[] = [];
+    if (single && unchangedBody !== undefined) {
+      records.push({ partition: first, tenant, value: encodeIngestRecordValue(req.version, unchangedBody), timestampMs });
+    } else {
+      // Group series by partition, keeping request order within a partition.
+      const partitions = [...new Set(partitionOf.subarray(0, count))].sort((a, b) => a - b);
+      if (partitions.length === 0) partitions.push(first);
+      const metadata = this.allMetadata(req);
+      for (let i = 0; i < partitions.length; i++) {
+        const p = partitions[i];
+        let n = 0;
+        for (let k = 0; k < count; k++) if (partitionOf[k] === p) this.grouped[n++] = series[k];
+        const body = this.encoder.encode(req, this.grouped, n, i === 0 ? metadata : null, i === 0 ? req.metadataCount : 0);
+        records.push({ partition: p, tenant, value: encodeIngestRecordValue(1, body), timestampMs });
+      }
+    }
+    await this.producer.produce(records);
+    this.records.inc({ tenant }, records.length);
+  }
+
+  private allMetadata(req: DecodedWriteRequest): Uint32Array {
+    if (this.metadataAll.length < req.metadataCount) this.metadataAll = new Uint32Array(req.metadataCount * 2);
+    for (let m = 0; m < req.metadataCount; m++) this.metadataAll[m] = m;
+    return this.metadataAll;
+  }
+}

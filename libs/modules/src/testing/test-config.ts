@@ -1,0 +1,22 @@
+import { join } from 'node:path';
+import { defaults } from '@panoptes/config';
+import { panoptesConfigSpec, PanoptesConfig } from '../config';
+
+/** An all-in-one config for tests: loopback, free ports, every directory under `dir`. */
+export function testConfig(dir: string, overrides: (c: PanoptesConfig) => void = () => undefined): PanoptesConfig {
+  const c = defaults(panoptesConfigSpec);
+  c.server.httpListenAddress = '127.0.0.1';
+  c.server.httpListenPort = 0;
+  c.server.grpcListenAddress = '127.0.0.1';
+  c.server.grpcListenPort = 0;
+  c.server.gracefulShutdownTimeoutMs = 2000;
+  c.common.storage.filesystem.dir = join(dir, 'objects');
+  c.ingestStorage.inProcess.dir = join(dir, 'ingest');
+  c.blocksStorage.tsdb.dir = join(dir, 'tsdb');
+  for (const ring of [c.ingester.ring, c.compactor.ring, c.ruler.ring, c.alertRouter.ring]) {
+    ring.instanceId = 'test-instance';
+    ring.instanceAddr = '127.0.0.1:9095';
+  }
+  overrides(c);
+  return c;
+}

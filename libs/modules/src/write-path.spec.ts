@@ -1,0 +1,246 @@
+import { mkdtempSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { nopLogger } from '@panoptes/log';
+import {
+  HEADER_EXEMPLARS_WRITTEN,
+  HEADER_SAMPLES_WRITTEN,
+  REMOTE_WRITE_V2_CONTENT_TYPE,
+  TimeSeriesV1Input,
+  compressSnappy,
+  encodeWriteRequestV1,
+  encodeWriteRequestV2,
+} from '@panoptes/proto';
+import { Ingester } from '@panoptes/ingester';
+import { Matcher } from '@panoptes/tsdb';
+import { eventually } from '@panoptes/testing';
+import { RunningProcess, startProcess } from './runner';
+import { testConfig } from './testing/test-config';
+
+const T0 = Date.UTC(2026, 10, 21, 10, 0, 0);
+
+function rw1(series: TimeSeriesV1Input[]): Buffer {
+  return compressSnappy(encodeWriteRequestV1({ timeseries: series }));
+}
+
+function series(name: string, labels: Record<string, string>, samples: Array<[number, number]>): TimeSeriesV1Input {
+  const all = { __name__: name, ...labels };
+  return {
+    labels: Object.keys(all)
+      .sort()
+      .map((k) => ({ name: k, value: all[k as keyof typeof all] })),
+    samples: samples.map(([timestamp, value]) => ({ timestamp, value })),
+  };
+}
+
+describe('write path in the all-in-one process (remote write, OTLP, validation, blocks)', () => {
+  let dir: string;
+  let proc: RunningProcess;
+  let base: string;
+  let ingester: Ingester;
+
+  const push = (body: Buffer | string, headers: Record<string, string> = {}, tenant: string | null = 'team-a') =>
+    fetch(`${base}/api/v1/push`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-protobuf',
+        'Content-Encoding': 'snappy',
+        'X-Prometheus-Remote-Write-Version': '0.1.0',
+        ...(tenant === null ? {} : { 'X-Scope-OrgID': tenant }),
+        ...headers,
+      },
+      body,
+    });
+
+  const stored = (tenant: string, name: string) => {
+    const out: Array<{ labels: string; samples: Array<[number, number]> }> = [];
+    for (const s of ingester.select(tenant, [new Matcher('=', '__name__', name)], -Infinity, Infinity)) {
+      const it = s.iterator();
+      const samples: Array<[number, number]> = [];
+      while (it.next()) samples.push([it.t, it.v]);
+      out.push({ labels: s.labels.map(([k, v]) => `${k}=${v}`).join(','), samples });
+    }
+    return out;
+  };
+
+  const until = (check: () => void) =>
+    eventually(() => {
+      check();
+      return true;
+    });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'panoptes-write-'));
+    proc = await startProcess(
+      testConfig(dir, (c) => {
+        c.limits.ingestionRate = 100_000;
+        c.limits.ingestionBurstSize = 200_000;
+        c.limits.creationGracePeriodMs = 100 * 365 * 86_400_000; // fixed old timestamps in these tests
+      }),
+      nopLogger,
+      new Registry(),
+    );
+    base = `http://127.0.0.1:${proc.wiring.http.port}`;
+    ingester = proc.wiring.modules.get('ingester') as Ingester;
+  });
+  afterAll(async () => {
+    await proc?.manager.stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores remote write 1.0 samples and answers 204 with the written counts', async () => {
+    const res = await push(
+      rw1([
+        series('rw1_up', { job: 'node', instance: 'a:9100' }, [
+          [T0, 1],
+          [T0 + 15_000, 0],
+        ]),
+        series('rw1_up', { job: 'node', instance: 'b:9100' }, [[T0, 1]]),
+      ]),
+    );
+    expect(res.status).toBe(204);
+    expect(res.headers.get(HEADER_SAMPLES_WRITTEN)).toBe('3');
+    await until(() => expect(stored('team-a', 'rw1_up')).toHaveLength(2));
+    expect(stored('team-a', 'rw1_up')).toEqual([
+      { labels: '__name__=rw1_up,instance=a:9100,job=node', samples: [[T0, 1], [T0 + 15_000, 0]] },
+      { labels: '__name__=rw1_up,instance=b:9100,job=node', samples: [[T0, 1]] },
+    ]);
+    expect(stored('other-tenant', 'rw1_up')).toEqual([]);
+  });
+
+  it('stores remote write 2.0 samples and exemplars and reports them in the response headers', async () => {
+    const body = encodeWriteRequestV2({
+      timeseries: [
+        {
+          labels: [
+            { name: '__name__', value: 'rw2_requests_total' },
+            { name: 'path', value: '/api' },
+          ],
+          samples: [{ timestamp: T0, value: 7 }],
+          exemplars: [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 7, timestamp: T0 }],
+          metadata: { type: 1, help: 'Requests.', unit: '' },
+        },
+      ],
+    });
+    const res = await push(compressSnappy(body), {
+      'Content-Type': REMOTE_WRITE_V2_CONTENT_TYPE,
+      'X-Prometheus-Remote-Write-Version': '2.0.0',
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get(HEADER_SAMPLES_WRITTEN)).toBe('1');
+    expect(res.headers.get(HEADER_EXEMPLARS_WRITTEN)).toBe('1');
+    await until(() => expect(stored('team-a', 'rw2_requests_total')).toEqual([{ labels: '__name__=rw2_requests_total,path=/api', samples: [[T0, 7]] }]));
+    expect(ingester.tenant('team-a')!.metadata.get('rw2_requests_total')).toEqual({ type: 1, help: 'Requests.', unit: '' });
+  });
+
+  it('stores OTLP/HTTP JSON metrics translated the Prometheus 3 way', async () => {
+    const res = await fetch(`${base}/otlp/v1/metrics`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Scope-OrgID': 'team-a' },
+      body: JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'otlp.queue.size',
+                    gauge: { dataPoints: [{ timeUnixNano: String(T0 * 1e6), asInt: '12' }] },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({});
+    await until(() => expect(stored('team-a', 'otlp_queue_size')).toEqual([{ labels: '__name__=otlp_queue_size,job=checkout', samples: [[T0, 12]] }]));
+  });
+
+  const huge = Buffer.alloc(50 * 1024 * 1024, 1);
+  const manyLabels: Record<string, string> = {};
+  for (let i = 0; i < 10_000; i++) manyLabels[`l${String(i).padStart(5, '0')}`] = 'v';
+  const invalidUtf8 = (() => {
+    const body = encodeWriteRequestV1({ timeseries: [series('bad_utf8', { job: 'XX' }, [[T0, 1]])] });
+    const i = body.indexOf(Buffer.from('XX'));
+    body[i] = 0xff;
+    body[i + 1] = 0xfe;
+    return compressSnappy(body);
+  })();
+
+  it.each([
+    { name: 'corrupt snappy', body: () => Buffer.from([0x20, 0x0f, 0xff, 0xff, 0xff, 0xff, 1, 2, 3]), status: 400, text: /snappy|malformed/i },
+    { name: 'truncated protobuf', body: () => compressSnappy(encodeWriteRequestV1({ timeseries: [series('trunc', { a: 'b' }, [[T0, 1]])] }).subarray(0, 10)), status: 400, text: /malformed/ },
+    { name: 'empty body', body: () => Buffer.alloc(0), status: 400, text: /empty request body/ },
+    { name: '50 MB body', body: () => huge, status: 413, text: /over the limit/ },
+    { name: '10k labels', body: () => rw1([series('wide', manyLabels, [[T0, 1]])]), status: 400, text: /over the limit of 30/ },
+    { name: 'invalid UTF-8', body: () => invalidUtf8, status: 400, text: /not valid UTF-8/ },
+    {
+      name: 'unsorted labels',
+      body: () => rw1([{ labels: [{ name: '__name__', value: 'unsorted' }, { name: 'z', value: '1' }, { name: 'a', value: '2' }], samples: [{ timestamp: T0, value: 1 }] }]),
+      status: 400,
+      text: /not sorted/,
+    },
+    {
+      name: 'duplicate label names',
+      body: () => rw1([{ labels: [{ name: '__name__', value: 'dup' }, { name: 'a', value: '1' }, { name: 'a', value: '2' }], samples: [{ timestamp: T0, value: 1 }] }]),
+      status: 400,
+      text: /duplicate label names/,
+    },
+    { name: 'missing metric name', body: () => rw1([{ labels: [{ name: 'job', value: 'x' }], samples: [{ timestamp: T0, value: 1 }] }]), status: 400, text: /no metric name/ },
+    { name: 'sample too far in the future', body: () => rw1([series('future', {}, [[Date.now() + 400 * 365 * 86_400_000, 1]])]), status: 400, text: /too far in the future/ },
+    { name: 'unknown content type', body: () => rw1([series('ct', {}, [[T0, 1]])]), headers: { 'Content-Type': 'text/plain' }, status: 415, text: /media type/ },
+    { name: 'missing tenant', body: () => rw1([series('no_tenant', {}, [[T0, 1]])]), tenant: null, status: 401, text: /X-Scope-OrgID/i },
+  ])('$name → $status with a clear reason, and the server keeps serving', async ({ body, status, text, headers, ...rest }) => {
+    const tenant = 'tenant' in rest ? (rest as { tenant: string | null }).tenant : 'team-a';
+    const res = await push(body(), headers ?? {}, tenant);
+    expect(res.status).toBe(status);
+    expect(await res.text()).toMatch(text);
+    const ok = await push(rw1([series('still_serving', {}, [[T0, 1]])]));
+    expect(ok.status).toBe(204);
+  });
+
+  it('writes the valid series of a request with invalid ones and lists the refusals in the 400', async () => {
+    const res = await push(
+      rw1([
+        series('mixed_ok', { i: '1' }, [[T0, 1]]),
+        { labels: [{ name: 'job', value: 'no-name' }], samples: [{ timestamp: T0, value: 1 }] },
+        series('mixed_ok', { i: '2' }, [[T0, 2]]),
+      ]),
+    );
+    expect(res.status).toBe(400);
+    expect(res.headers.get(HEADER_SAMPLES_WRITTEN)).toBe('2');
+    expect(await res.text()).toMatch(/refused 1 samples \(2 samples were written\).*no metric name/);
+    await until(() => expect(stored('team-a', 'mixed_ok')).toHaveLength(2));
+  });
+
+  it('refuses a request over the tenant ingestion rate with 429 naming the limit, storing nothing of it', async () => {
+    const samples: Array<[number, number]> = [];
+    for (let i = 0; i < 2_000; i++) samples.push([T0 + i * 1000, i]);
+    const big = rw1(Array.from({ length: 150 }, (_, k) => series('rate_limited', { k: String(k) }, samples)));
+    const res = await push(big, {}, 'team-rate');
+    expect(res.status).toBe(429);
+    expect(await res.text()).toMatch(/rate limit of 100000 .*team-rate|team-rate.*rate limit/);
+    expect(stored('team-rate', 'rate_limited')).toEqual([]);
+  });
+
+  it('POST /ingester/flush cuts the heads into Prometheus blocks under <tenant>/<ulid>/ in the bucket', async () => {
+    const res = await fetch(`${base}/ingester/flush`, { method: 'POST' });
+    expect(res.status).toBe(201);
+    const flushed = (await res.json()) as { blocksCut: number; blocksShipped: number; shipFailures: number };
+    expect(flushed.blocksCut).toBeGreaterThan(0);
+    expect(flushed.shipFailures).toBe(0);
+    const tenantDir = join(dir, 'objects', 'team-a');
+    const blocks = readdirSync(tenantDir);
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const b of blocks) {
+      expect(existsSync(join(tenantDir, b, 'meta.json'))).toBe(true);
+      expect(existsSync(join(tenantDir, b, 'index'))).toBe(true);
+    }
+    expect(huge.length).toBeGreaterThan(0);
+  });
+});
