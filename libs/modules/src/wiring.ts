@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { hostname, networkInterfaces } from 'node:os';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { Clock, SystemClock } from '@panoptes/common';
 import { TenantLimits, RuntimeConfigService } from '@panoptes/config';
 import type { Logger } from '@panoptes/log';
@@ -38,6 +39,8 @@ import {
   INGESTER,
   Ingester,
   IngesterController,
+  IngesterGrpcApi,
+  SnapshotDurability,
   defaultBlockShipperConfig,
   defaultIngesterConfig,
 } from '@panoptes/ingester';
@@ -49,6 +52,7 @@ import {
   otlpMetricsServiceDefinition,
 } from '@panoptes/otlp';
 import type { ServiceDefinition } from '@grpc/grpc-js';
+import { registerIngesterService } from '@panoptes/ingester-client';
 import { Querier } from '@panoptes/querier';
 import { QueryFrontend } from '@panoptes/query-frontend';
 import { Compactor } from '@panoptes/compactor';
@@ -392,15 +396,23 @@ export async function buildModules(
       if (!singleProcess) throw err;
       partitionId = 0;
     }
+    const classic = config.distributor.ingestMode === 'classic';
     const ingestLog = value<IngestLog>(built, 'ingest-log');
     const limits = tenantLimits();
     const partitions = value<PartitionRingWatcher>(built, 'ingester-partition-ring');
+    const ingesterRing = value<Ring>(built, 'ingester-ring');
+    // A tenant's global limit split over the shards that hold its series: partitions in
+    // ingest-storage mode, ingesters (each holding RF copies' share) in classic mode.
     const localLimit = (global: number) => {
       if (global === 0) return 0;
-      const shards = Math.max(1, partitions.ring().activePartitions().length);
-      return Math.ceil(global / shards);
+      if (classic) {
+        const ingesters = Math.max(1, Object.keys(ingesterRing.desc().instances).length);
+        return Math.ceil((global * Math.min(ring.replicationFactor, ingesters)) / ingesters);
+      }
+      return Math.ceil(global / Math.max(1, partitions.ring().activePartitions().length));
     };
     const tsdb = config.blocksStorage.tsdb;
+    const headConfig = { ...defaultHeadConfig(), blockRangeMs: tsdb.blockRangesPeriodMs, outOfOrderTimeWindowMs: config.ingester.outOfOrderTimeWindowMs };
     const shipper = new BlockShipper({ ...defaultBlockShipperConfig(), dataDir: tsdb.dir }, value<Bucket>(built, 'bucket'), clock, log('ingester'), registry);
     const compactor = new HeadCompactor(
       { blockRangeMs: tsdb.blockRangesPeriodMs, retentionPeriodMs: tsdb.retentionPeriodMs },
@@ -408,33 +420,33 @@ export async function buildModules(
       clock,
       log('ingester'),
     );
+    // Classic mode: the ingester's own write-ahead log, an in-process log in its data directory.
+    const wal = classic
+      ? new InProcessIngestLog({ ...defaultInProcessIngestLogConfig(), dir: join(tsdb.dir, 'wal'), fsync: config.ingestStorage.inProcess.fsync }, log('ingester'), new Registry())
+      : undefined;
     const ingester = new Ingester(
-      {
-        ...defaultIngesterConfig({
-          ...defaultHeadConfig(),
-          blockRangeMs: tsdb.blockRangesPeriodMs,
-          outOfOrderTimeWindowMs: config.ingester.outOfOrderTimeWindowMs,
-        }),
-        headCompactionIntervalMs: tsdb.headCompactionIntervalMs,
-      },
-      ingestLog.consumer(partitionId, instanceId(ring)),
+      { ...defaultIngesterConfig(headConfig), headCompactionIntervalMs: tsdb.headCompactionIntervalMs, mode: classic ? 'classic' : 'ingest-log' },
+      wal ? wal.consumer(0, 'ingester') : ingestLog.consumer(partitionId, instanceId(ring)),
+      wal?.producer(),
       (tenant) => {
         const l = limits.forTenant(tenant);
         return { maxSeries: localLimit(l.maxGlobalSeriesPerUser), maxSeriesPerMetric: localLimit(l.maxGlobalSeriesPerMetric) };
       },
-      {},
+      new SnapshotDurability({ dir: join(tsdb.dir, 'snapshots'), intervalMs: tsdb.snapshotIntervalMs }, headConfig, clock, log('ingester')),
       compactor,
       clock,
       log('ingester'),
       registry,
     );
     http.addControllers([IngesterController], [{ provide: INGESTER, useValue: ingester }]);
-    return {
-      // The partition must exist in the log before the ingester reads it and the ring routes writes to it.
-      before: [new FunctionService('ingest-partition', { starting: () => ingestLog.ensureTopic(partitionId + 1) })],
-      service: ingester,
-      membership: [
-        lifecycler('ingester', ring, built),
+    registerIngesterService(grpc, new IngesterGrpcApi(ingester, clock), log('ingester'));
+    const before: Service[] = wal
+      ? [new FunctionService('ingester-wal', { starting: () => wal.ensureTopic(1), stopping: () => wal.close() })]
+      : // The partition must exist in the log before the ingester reads it and the ring routes writes to it.
+        [new FunctionService('ingest-partition', { starting: () => ingestLog.ensureTopic(partitionId + 1) })];
+    const membership: Service[] = [lifecycler('ingester', ring, built)];
+    if (!classic) {
+      membership.push(
         new PartitionInstanceLifecycler(
           { ...defaultPartitionInstanceLifecyclerConfig(), instanceId: instanceId(ring), partitionId, minPendingMs: singleProcess ? 0 : 10_000 },
           value<KvStore>(built, 'kv'),
@@ -442,8 +454,9 @@ export async function buildModules(
           log('ingester'),
           registry,
         ),
-      ],
-    };
+      );
+    }
+    return { before, service: ingester, membership };
   });
 
   component('querier', ['ingester-ring', 'bucket'], () => new Querier(log('querier'), registry));

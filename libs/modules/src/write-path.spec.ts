@@ -244,3 +244,55 @@ describe('write path in the all-in-one process (remote write, OTLP, validation, 
     expect(huge.length).toBeGreaterThan(0);
   });
 });
+
+describe('ingester durability across restarts of the all-in-one process', () => {
+  it.each([
+    { name: 'a clean stop (final snapshot)', snapshotIntervalMs: 1_000, waitForSnapshot: false },
+    { name: 'an unflushed head (snapshot, then more records replayed from the log)', snapshotIntervalMs: 1_000, waitForSnapshot: true },
+  ])('keeps every acknowledged sample after $name', async ({ snapshotIntervalMs, waitForSnapshot }) => {
+    const dir = mkdtempSync(join(tmpdir(), 'panoptes-restart-'));
+    const config = testConfig(dir, (c) => {
+      c.limits.creationGracePeriodMs = 100 * 365 * 86_400_000;
+      c.blocksStorage.tsdb.snapshotIntervalMs = snapshotIntervalMs;
+    });
+    const send = async (p: RunningProcess, from: number, n: number) => {
+      const samples: Array<[number, number]> = [];
+      for (let i = from; i < from + n; i++) samples.push([T0 + i * 15_000, i]);
+      const res = await fetch(`http://127.0.0.1:${p.wiring.http.port}/api/v1/push`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Scope-OrgID': 'durable' },
+        body: rw1([series('durable_total', { pod: 'p1' }, samples)]),
+      });
+      expect(res.status).toBe(204);
+    };
+    const read = (p: RunningProcess) => {
+      const ing = p.wiring.modules.get('ingester') as Ingester;
+      const out: number[] = [];
+      for (const s of ing.select('durable', [new Matcher('=', '__name__', 'durable_total')], -Infinity, Infinity)) {
+        const it = s.iterator();
+        while (it.next()) out.push(it.v);
+      }
+      return out;
+    };
+    try {
+      let p = await startProcess(config, nopLogger, new Registry());
+      await send(p, 0, 10);
+      if (waitForSnapshot) {
+        await eventually(() => readdirSync(join(dir, 'tsdb', 'snapshots')).some((f) => /^snapshot-\d+$/.test(f)), 10_000);
+        await send(p, 10, 5);
+        // Simulate a crash after the last push: no final snapshot is written.
+        (p.wiring.modules.get('ingester') as unknown as { durability: { close?: unknown } }).durability.close = undefined;
+      }
+      await eventually(() => read(p).length === (waitForSnapshot ? 15 : 10));
+      await p.manager.stopAll();
+      p = await startProcess(config, nopLogger, new Registry());
+      try {
+        expect(read(p)).toEqual(Array.from({ length: waitForSnapshot ? 15 : 10 }, (_, i) => i));
+      } finally {
+        await p.manager.stopAll();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -11,3 +11,5 @@ export {
 } from './shipper';
 export * from './head-compactor';
 export * from './ingester.controller';
+export * from './snapshot-durability';
+export * from './ingester-api';

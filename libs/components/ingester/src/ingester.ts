@@ -1,8 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Clock, UnavailableError, ValidationError, errorMessage } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
-import type { ConsumedRecord, IngestConsumer, StartPosition } from '@panoptes/ingest';
-import { RemoteWriteDecoder, RemoteWriteVersion, decodeIngestRecordValue, tenantHashSeed } from '@panoptes/proto';
+import type { ConsumedRecord, IngestConsumer, IngestProducer, StartPosition } from '@panoptes/ingest';
+import { RemoteWriteDecoder, RemoteWriteVersion, decodeIngestRecordValue, encodeIngestRecordValue, tenantHashSeed } from '@panoptes/proto';
 import { HeadConfig, HeadSeries, Matcher } from '@panoptes/tsdb';
 import { Service } from '@panoptes/services';
 import { CompactionResult, HeadCompactor } from './head-compactor';
@@ -17,10 +17,16 @@ export interface IngesterConfig {
   consumeMaxWaitMs: number;
   /** How often blocks are cut from the heads and uploaded, in ms. */
   headCompactionIntervalMs: number;
+  /**
+   * `ingest-log`: the ingester consumes its partition. `classic`: distributors push over gRPC;
+   * every push is applied and then appended to the ingester's own write-ahead log (the same
+   * in-process log, in the ingester's data directory), which is replayed at start.
+   */
+  mode: 'ingest-log' | 'classic';
 }
 
 export function defaultIngesterConfig(head: HeadConfig): IngesterConfig {
-  return { head, consumeBatchRecords: 256, consumeMaxWaitMs: 250, headCompactionIntervalMs: 60_000 };
+  return { head, consumeBatchRecords: 256, consumeMaxWaitMs: 250, headCompactionIntervalMs: 60_000, mode: 'ingest-log' };
 }
 
 /** Per-tenant series limits as this ingester applies them. */
@@ -58,6 +64,8 @@ export class Ingester extends Service {
   constructor(
     private readonly config: IngesterConfig,
     private readonly consumer: IngestConsumer | undefined,
+    /** Classic mode: the write-ahead log pushes are appended to (the producer side of `consumer`'s log). */
+    private readonly wal: IngestProducer | undefined,
     private readonly limits: IngesterLimits,
     private readonly durability: IngesterDurability,
     private readonly compactor: HeadCompactor | undefined,
@@ -176,10 +184,21 @@ export class Ingester extends Service {
 
   protected override async running(signal: AbortSignal): Promise<void> {
     const compaction = this.compactionLoop(signal);
+    const snapshots = this.durabilityLoop(signal);
     try {
       await this.consumeLoop(signal);
     } finally {
       await compaction;
+      await snapshots;
+    }
+  }
+
+  /** Gives the durability hook a chance to snapshot when no batch arrives (idle partition, classic mode). */
+  private async durabilityLoop(signal: AbortSignal): Promise<void> {
+    if (!this.durability.afterBatch) return;
+    while (!signal.aborted) {
+      await sleep(1000, signal);
+      if (!signal.aborted) await this.durability.afterBatch(this, this.nextOffset);
     }
   }
 
@@ -197,7 +216,7 @@ export class Ingester extends Service {
   }
 
   private async consumeLoop(signal: AbortSignal): Promise<void> {
-    if (this.consumer === undefined) {
+    if (this.consumer === undefined || this.config.mode === 'classic') {
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       return;
     }
@@ -256,11 +275,36 @@ export class Ingester extends Service {
     }
   }
 
+  /**
+   * Classic mode: a distributor's push (an uncompressed remote write 1.0 body). Applied at once
+   * (so the reply carries refusals), then appended to the write-ahead log; resolves once the log
+   * has it durably. A crash before that loses nothing acknowledged: the distributor got no reply.
+   */
+  async push(tenant: string, body: Buffer): Promise<TenantAppendResult> {
+    const result = this.pushBody(tenant, 1, body);
+    if (this.wal !== undefined && result.appended > 0) {
+      const [written] = await this.wal.produce([
+        { partition: 0, tenant, value: encodeIngestRecordValue(1, body), timestampMs: this.clock.now() },
+      ]);
+      if (written.offset + 1 > this.nextOffset) this.nextOffset = written.offset + 1;
+    }
+    return result;
+  }
+
+  /** Records that every log record below `nextOffset` is safe on this side (snapshot written). */
+  async commitOffset(nextOffset: number): Promise<void> {
+    if (this.consumer !== undefined) await this.consumer.commit(nextOffset);
+  }
+
   /** Appends an uncompressed remote write body for a tenant (classic-mode push and replay). */
   pushBody(tenant: string, version: RemoteWriteVersion, body: Buffer): TenantAppendResult {
     const req = this.decoder.decode(body, version, tenantHashSeed(tenant));
-    const result = this.tenantDb(tenant).append(req, this.limits(tenant));
-    if (result.appended > 0) this.appended.inc({ tenant }, result.appended);
+    const db = this.tenantDb(tenant);
+    const result = db.append(req, this.limits(tenant));
+    if (result.appended > 0) {
+      this.appended.inc({ tenant }, result.appended);
+      db.appendedTotal += result.appended;
+    }
     for (const [reason, n] of Object.entries(result.rejectedByReason)) {
       if (n) this.rejected.inc({ tenant, reason }, n);
     }

@@ -38,6 +38,8 @@ const MAX_LIMIT_ERRORS = 3;
  */
 export class TenantDb {
   readonly metadata = new Map<string, FamilyMetadata>();
+  /** Samples appended since this process started (for ingestion rates). */
+  appendedTotal = 0;
   /** Series per metric name, for the per-metric limit (rebuilt after truncation). */
   private perMetric = new Map<string, number>();
 
