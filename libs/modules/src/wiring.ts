@@ -24,6 +24,7 @@ import {
 import { Bucket, createBucket, defaultS3BucketConfig } from '@panoptes/bucket';
 import { IngestLog, InProcessIngestLog, KafkaIngestLog, defaultInProcessIngestLogConfig, defaultKafkaIngestLogConfig } from '@panoptes/ingest';
 import {
+  AppliedOutcome,
   DISTRIBUTOR,
   DISTRIBUTOR_MAX_BODY_BYTES,
   Distributor,
@@ -341,13 +342,21 @@ export async function buildModules(
     return tracker;
   });
 
+  let localIngester: { ingester: Ingester; partition: number } | undefined;
   const tenantLimits = () => value<TenantLimits<typeof limitsSpec>>(built, 'runtime-config');
 
   component('distributor', ['ingester-ring', 'ingester-partition-ring', 'ingest-log', 'ha-tracker'], () => {
     const c = config.distributor;
     const limits = tenantLimits();
     const partitions = value<PartitionRingWatcher>(built, 'ingester-partition-ring');
-    const sink = new IngestLogSink(value<IngestLog>(built, 'ingest-log').producer(), () => partitions.ring(), clock, registry);
+    // With the ingester in this process, answer with its refusals (out-of-order samples, series
+    // limits) as classic mode does: wait for it to apply the records of its own partition.
+    const appliedOutcome: AppliedOutcome = async (partition, offset) => {
+      if (localIngester === undefined || localIngester.partition !== partition) return undefined;
+      const r = await localIngester.ingester.whenApplied(offset);
+      return r && { rejected: r.rejected, error: r.error };
+    };
+    const sink = new IngestLogSink(value<IngestLog>(built, 'ingest-log').producer(), () => partitions.ring(), clock, registry, appliedOutcome);
     const distributor = new Distributor(
       {
         maxRecvMsgSizeBytes: c.maxRecvMsgSize,
@@ -438,6 +447,7 @@ export async function buildModules(
       log('ingester'),
       registry,
     );
+    if (!classic) localIngester = { ingester, partition: partitionId };
     http.addControllers([IngesterController], [{ provide: INGESTER, useValue: ingester }]);
     registerIngesterService(grpc, new IngesterGrpcApi(ingester, clock), log('ingester'));
     const before: Service[] = wal

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -72,8 +72,11 @@ describe('write path in the all-in-one process (remote write, OTLP, validation, 
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'panoptes-write-'));
+    const overrides = join(dir, 'overrides.yaml');
+    writeFileSync(overrides, 'overrides:\n  team-limited:\n    max_global_series_per_user: 2\n');
     proc = await startProcess(
       testConfig(dir, (c) => {
+        c.runtimeConfig.file = overrides;
         c.limits.ingestionRate = 100_000;
         c.limits.ingestionBurstSize = 200_000;
         c.limits.creationGracePeriodMs = 100 * 365 * 86_400_000; // fixed old timestamps in these tests
@@ -216,6 +219,29 @@ describe('write path in the all-in-one process (remote write, OTLP, validation, 
     expect(res.headers.get(HEADER_SAMPLES_WRITTEN)).toBe('2');
     expect(await res.text()).toMatch(/refused 1 samples \(2 samples were written\).*no metric name/);
     await until(() => expect(stored('team-a', 'mixed_ok')).toHaveLength(2));
+  });
+
+  it.each([
+    {
+      name: 'an out-of-order sample',
+      first: [series('ooo_metric', { k: '1' }, [[T0 + 60_000, 1]])],
+      second: [series('ooo_metric', { k: '1' }, [[T0, 2]]), series('ooo_metric', { k: '2' }, [[T0, 3]])],
+      reason: /out-of-order sample/,
+    },
+    {
+      name: 'a new series over the per-tenant series limit',
+      tenant: 'team-limited',
+      first: [series('limited', { k: '1' }, [[T0, 1]]), series('limited', { k: '2' }, [[T0, 1]])],
+      second: [series('limited', { k: '3' }, [[T0, 1]]), series('limited', { k: '1' }, [[T0 + 1000, 2]])],
+      reason: /per-tenant series limit of 2 .*team-limited/,
+    },
+  ])('answers 400 for $name refused by the ingester, storing the rest of the request', async ({ first, second, reason, ...rest }) => {
+    const tenant = (rest as { tenant?: string }).tenant ?? 'team-a';
+    expect((await push(rw1(first), {}, tenant)).status).toBe(204);
+    const res = await push(rw1(second), {}, tenant);
+    expect(res.status).toBe(400);
+    expect(res.headers.get(HEADER_SAMPLES_WRITTEN)).toBe('1');
+    expect(await res.text()).toMatch(reason);
   });
 
   it('refuses a request over the tenant ingestion rate with 429 naming the limit, storing nothing of it', async () => {

@@ -318,7 +318,13 @@ export class Distributor extends Service {
         this.discarded.inc({ tenant, reason: 'rate_limited' }, acceptedSamples);
         throw err;
       }
-      await this.sink.write(tenant, req, accepted, acceptedCount, changed ? undefined : body);
+      const refusedDownstream = await this.sink.write(tenant, req, accepted, acceptedCount, changed ? undefined : body);
+      if (refusedDownstream) {
+        // Refusals the ingesters reported (out-of-order, series limits…): the rest is stored.
+        acceptedSamples -= Math.min(acceptedSamples, refusedDownstream.samples);
+        refusedSamples += refusedDownstream.samples;
+        if (errors.length < this.config.maxErrorsPerRequest) errors.push(refusedDownstream.error);
+      }
       this.received.inc({ tenant }, acceptedSamples);
       if (acceptedExemplars > 0) this.receivedExemplars.inc({ tenant }, acceptedExemplars);
     }

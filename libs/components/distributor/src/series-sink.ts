@@ -2,7 +2,13 @@ import { Counter, type Registry } from 'prom-client';
 import type { IngestProducer, IngestRecord } from '@panoptes/ingest';
 import { DecodedWriteRequest, WriteRequestSubsetEncoder, encodeIngestRecordValue } from '@panoptes/proto';
 import type { PartitionRing } from '@panoptes/ring';
-import { Clock } from '@panoptes/common';
+import { Clock, ValidationError } from '@panoptes/common';
+
+/** Samples the ingesters refused after the write was durable, and the first refusal. */
+export interface DownstreamRefusal {
+  samples: number;
+  error: ValidationError;
+}
 
 /**
  * Where the distributor's validated series go. `write` resolves only once they are durable (the
@@ -15,8 +21,24 @@ export interface SeriesSink {
    * exemplars and the request's metadata. `unchangedBody` is the request's own uncompressed body
    * when every series is written exactly as received (it may then be forwarded as it is).
    */
-  write(tenant: string, req: DecodedWriteRequest, series: Uint32Array, count: number, unchangedBody: Buffer | undefined): Promise<void>;
+  write(
+    tenant: string,
+    req: DecodedWriteRequest,
+    series: Uint32Array,
+    count: number,
+    unchangedBody: Buffer | undefined,
+  ): Promise<DownstreamRefusal | undefined | void>;
 }
+
+/**
+ * In a single process the distributor can wait for its own ingester to apply what it wrote, and
+ * so answer with the ingester's refusals (out-of-order samples, series limits) like classic mode
+ * does. Resolves undefined when the outcome is not known in time (the data is durable anyway).
+ */
+export type AppliedOutcome = (
+  partition: number,
+  offset: number,
+) => Promise<{ rejected: number; error: ValidationError | undefined } | undefined>;
 
 /**
  * Ingest-storage mode (Mimir 3): one record per (tenant, partition) into the ingest log, the
@@ -38,6 +60,7 @@ export class IngestLogSink implements SeriesSink {
     private readonly ring: () => PartitionRing,
     private readonly clock: Clock,
     registry: Registry,
+    private readonly appliedOutcome?: AppliedOutcome,
   ) {
     this.records = new Counter({
       name: 'panoptes_distributor_ingest_records_total',
@@ -47,7 +70,13 @@ export class IngestLogSink implements SeriesSink {
     });
   }
 
-  async write(tenant: string, req: DecodedWriteRequest, series: Uint32Array, count: number, unchangedBody: Buffer | undefined): Promise<void> {
+  async write(
+    tenant: string,
+    req: DecodedWriteRequest,
+    series: Uint32Array,
+    count: number,
+    unchangedBody: Buffer | undefined,
+  ): Promise<DownstreamRefusal | undefined> {
     const ring = this.ring();
     if (this.partitionOf.length < count) {
       this.partitionOf = new Int32Array(Math.max(count, this.partitionOf.length * 2));
@@ -80,8 +109,18 @@ export class IngestLogSink implements SeriesSink {
         records.push({ partition: p, tenant, value: encodeIngestRecordValue(1, body), timestampMs });
       }
     }
-    await this.producer.produce(records);
+    const produced = await this.producer.produce(records);
     this.records.inc({ tenant }, records.length);
+    if (this.appliedOutcome === undefined) return undefined;
+    const outcomes = await Promise.all(produced.map((p) => this.appliedOutcome!(p.partition, p.offset)));
+    let samples = 0;
+    let error: ValidationError | undefined;
+    for (const o of outcomes) {
+      if (o === undefined || o.rejected === 0) continue;
+      samples += o.rejected;
+      error ??= o.error;
+    }
+    return error === undefined ? undefined : { samples, error };
   }
 
   private allMetadata(req: DecodedWriteRequest): Uint32Array {

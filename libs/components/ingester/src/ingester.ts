@@ -55,6 +55,9 @@ export class Ingester extends Service {
   private readonly tenants = new Map<string, TenantDb>();
   private readonly decoder = new RemoteWriteDecoder();
   private nextOffset = 0;
+  /** Outcomes of the most recently applied records, by offset (see `whenApplied`). */
+  private readonly recent = new Map<number, TenantAppendResult | undefined>();
+  private readonly applyWaiters = new Map<number, Array<(r: TenantAppendResult | undefined) => void>>();
   private lagCheckedAt = -Infinity;
   private readonly appended: Counter<'tenant'>;
   private readonly rejected: Counter<'tenant' | 'reason'>;
@@ -245,7 +248,7 @@ export class Ingester extends Service {
     const consumer = this.consumer!;
     const records = await consumer.poll(this.config.consumeBatchRecords, this.config.consumeMaxWaitMs, signal);
     if (records.length === 0) return 0;
-    for (const r of records) this.applyRecord(r);
+    for (const r of records) this.settle(r.offset, this.applyRecord(r));
     this.nextOffset = records[records.length - 1].offset + 1;
     if (this.durability.afterBatch) await this.durability.afterBatch(this, this.nextOffset);
     if (this.clock.now() - this.lagCheckedAt >= 10_000) {
@@ -253,6 +256,40 @@ export class Ingester extends Service {
       this.lag.set(Math.max(0, (await consumer.highWatermark()) - this.nextOffset));
     }
     return records.length;
+  }
+
+  /**
+   * The outcome of applying the record at `offset` of this ingester's partition: resolves once it
+   * is applied, or with undefined when it is not known (applied long ago, or not within
+   * `timeoutMs`). Lets a distributor in the same process report the ingester's refusals.
+   */
+  whenApplied(offset: number, timeoutMs = 5_000): Promise<TenantAppendResult | undefined> {
+    if (this.recent.has(offset)) return Promise.resolve(this.recent.get(offset));
+    if (offset < this.nextOffset) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const list = this.applyWaiters.get(offset) ?? [];
+      this.applyWaiters.set(offset, list);
+      const t = setTimeout(() => {
+        const l = this.applyWaiters.get(offset);
+        if (l) l.splice(l.indexOf(done), 1);
+        resolve(undefined);
+      }, timeoutMs);
+      const done = (r: TenantAppendResult | undefined) => {
+        clearTimeout(t);
+        resolve(r);
+      };
+      list.push(done);
+    });
+  }
+
+  private settle(offset: number, result: TenantAppendResult | undefined): void {
+    this.recent.set(offset, result);
+    if (this.recent.size > RECENT_OUTCOMES) this.recent.delete(this.recent.keys().next().value!);
+    const waiting = this.applyWaiters.get(offset);
+    if (waiting !== undefined) {
+      this.applyWaiters.delete(offset);
+      for (const w of waiting) w(result);
+    }
   }
 
   /** Applies one ingest-log record; malformed records are counted and skipped. */
@@ -335,6 +372,9 @@ export class Ingester extends Service {
     }
   }
 }
+
+/** Outcomes kept for `whenApplied` callers that ask after the record was applied. */
+const RECENT_OUTCOMES = 4096;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
