@@ -77,6 +77,8 @@ describe('write path in the all-in-one process (remote write, OTLP, validation, 
     proc = await startProcess(
       testConfig(dir, (c) => {
         c.runtimeConfig.file = overrides;
+        c.distributor.haTracker.enableHaTracker = true;
+        c.limits.acceptHaSamples = true;
         c.limits.ingestionRate = 100_000;
         c.limits.ingestionBurstSize = 200_000;
         c.limits.creationGracePeriodMs = 100 * 365 * 86_400_000; // fixed old timestamps in these tests
@@ -242,6 +244,18 @@ describe('write path in the all-in-one process (remote write, OTLP, validation, 
     expect(res.status).toBe(400);
     expect(res.headers.get(HEADER_SAMPLES_WRITTEN)).toBe('1');
     expect(await res.text()).toMatch(reason);
+  });
+
+  it('keeps only the elected HA replica, answers 202 to the other, and drops the replica label', async () => {
+    const ha = (replica: string, v: number) => rw1([series('ha_metric', { cluster: 'prom-eu', __replica__: replica }, [[T0 + v * 1000, v]])]);
+    expect((await push(ha('r1', 1), {}, 'team-ha')).status).toBe(204);
+    const other = await push(ha('r2', 2), {}, 'team-ha');
+    expect(other.status).toBe(202);
+    expect(await other.text()).toMatch(/r2.*not the elected replica|replica.*r1/i);
+    expect((await push(ha('r1', 3), {}, 'team-ha')).status).toBe(204);
+    await until(() =>
+      expect(stored('team-ha', 'ha_metric')).toEqual([{ labels: '__name__=ha_metric,cluster=prom-eu', samples: [[T0 + 1000, 1], [T0 + 3000, 3]] }]),
+    );
   });
 
   it('refuses a request over the tenant ingestion rate with 429 naming the limit, storing nothing of it', async () => {
