@@ -1,7 +1,9 @@
 import { mkdtempSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
+import { EXPORT_METRICS_REQUEST_TYPE, METRICS_SERVICE_EXPORT_PATH, decodeExportMetricsResponseProtobuf, otlpMetricsProtoRoot } from '@panoptes/otlp';
 import { nopLogger } from '@panoptes/log';
 import {
   HEADER_EXEMPLARS_WRITTEN,
@@ -164,6 +166,38 @@ describe('write path in the all-in-one process (remote write, OTLP, validation, 
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({});
     await until(() => expect(stored('team-a', 'otlp_queue_size')).toEqual([{ labels: '__name__=otlp_queue_size,job=checkout', samples: [[T0, 12]] }]));
+  });
+
+  it('stores OTLP metrics exported over gRPC (MetricsService/Export) with the tenant in metadata', async () => {
+    const type = otlpMetricsProtoRoot().lookupType(EXPORT_METRICS_REQUEST_TYPE);
+    const body = Buffer.from(
+      type
+        .encode(
+          type.fromObject({
+            resourceMetrics: [
+              {
+                resource: { attributes: [{ key: 'service.name', value: { stringValue: 'grpc-svc' } }] },
+                scopeMetrics: [{ metrics: [{ name: 'grpc_jobs', gauge: { dataPoints: [{ timeUnixNano: T0 * 1e6, asDouble: 4.5 }] } }] }],
+              },
+            ],
+          }),
+        )
+        .finish(),
+    );
+    const client = new grpc.Client(`127.0.0.1:${proc.wiring.grpc.port}`, grpc.credentials.createInsecure());
+    try {
+      const call = (tenant: string | undefined) =>
+        new Promise<Buffer>((resolve, reject) => {
+          const md = new grpc.Metadata();
+          if (tenant) md.set('x-scope-orgid', tenant);
+          client.makeUnaryRequest(METRICS_SERVICE_EXPORT_PATH, (b: Buffer) => b, (b: Buffer) => b, body, md, (err, res) => (err ? reject(err) : resolve(res!)));
+        });
+      expect(decodeExportMetricsResponseProtobuf(await call('team-a'))).toEqual({});
+      await until(() => expect(stored('team-a', 'grpc_jobs')).toEqual([{ labels: '__name__=grpc_jobs,job=grpc-svc', samples: [[T0, 4.5]] }]));
+      await expect(call(undefined)).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    } finally {
+      client.close();
+    }
   });
 
   const huge = Buffer.alloc(50 * 1024 * 1024, 1);
