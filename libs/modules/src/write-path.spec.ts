@@ -232,6 +232,20 @@ describe('write path in the all-in-one process (remote write, OTLP, validation, 
     },
     { name: 'missing metric name', body: () => rw1([{ labels: [{ name: 'job', value: 'x' }], samples: [{ timestamp: T0, value: 1 }] }]), status: 400, text: /no metric name/ },
     { name: 'sample too far in the future', body: () => rw1([series('future', {}, [[Date.now() + 400 * 365 * 86_400_000, 1]])]), status: 400, text: /too far in the future/ },
+    {
+      name: 'native histograms',
+      body: () =>
+        compressSnappy(
+          encodeWriteRequestV2({
+            timeseries: [
+              { labels: [{ name: '__name__', value: 'native_hist' }], histograms: [{ countInt: 3, sum: 1.5, schema: 0, timestamp: T0, positiveSpans: [{ offset: 0, length: 1 }], positiveDeltas: [3] }] },
+            ],
+          }),
+        ),
+      headers: { 'Content-Type': REMOTE_WRITE_V2_CONTENT_TYPE, 'X-Prometheus-Remote-Write-Version': '2.0.0' },
+      status: 400,
+      text: /native histograms, which are not supported yet/,
+    },
     { name: 'unknown content type', body: () => rw1([series('ct', {}, [[T0, 1]])]), headers: { 'Content-Type': 'text/plain' }, status: 415, text: /media type/ },
     { name: 'missing tenant', body: () => rw1([series('no_tenant', {}, [[T0, 1]])]), tenant: null, status: 401, text: /X-Scope-OrgID/i },
   ])('$name → $status with a clear reason, and the server keeps serving', async ({ body, status, text, headers, ...rest }) => {
@@ -241,6 +255,13 @@ describe('write path in the all-in-one process (remote write, OTLP, validation, 
     expect(await res.text()).toMatch(text);
     const ok = await push(rw1([series('still_serving', {}, [[T0, 1]])]));
     expect(ok.status).toBe(204);
+  });
+
+  it('counts every refusal per tenant and reason in /metrics', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    for (const reason of ['native_histograms_not_supported', 'labels_not_sorted', 'duplicate_label_names', 'missing_metric_name', 'label_invalid', 'max_label_names_per_series']) {
+      expect(text).toMatch(new RegExp(`panoptes_distributor_discarded_samples_total\\{tenant="team-a",reason="${reason}"\\} [1-9]`));
+    }
   });
 
   it('writes the valid series of a request with invalid ones and lists the refusals in the 400', async () => {
