@@ -237,9 +237,6 @@ export const panoptesConfigSpec = section(
         if (!TARGETS.includes(t)) problems.push(`target: unknown target "${t}" (known: ${TARGETS.join(', ')})`);
       }
       if (c.target.length === 0) problems.push('target: at least one target is required');
-      if (c.distributor.ingestMode === 'classic') {
-        problems.push('distributor.ingest_mode: classic (gRPC push to ingesters) is not available yet; use ingest-log');
-      }
       if (c.common.storage.backend === 's3' && c.common.storage.s3.bucketName === '') {
         problems.push('common.storage.s3.bucket_name: required when common.storage.backend is s3');
       }

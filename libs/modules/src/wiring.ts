@@ -25,7 +25,10 @@ import { Bucket, createBucket, defaultS3BucketConfig } from '@panoptes/bucket';
 import { IngestLog, InProcessIngestLog, KafkaIngestLog, defaultInProcessIngestLogConfig, defaultKafkaIngestLogConfig } from '@panoptes/ingest';
 import {
   AppliedOutcome,
+  ClassicSink,
   DISTRIBUTOR,
+  SeriesSink,
+  defaultClassicSinkConfig,
   DISTRIBUTOR_MAX_BODY_BYTES,
   Distributor,
   HaTracker,
@@ -53,7 +56,7 @@ import {
   otlpMetricsServiceDefinition,
 } from '@panoptes/otlp';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { registerIngesterService } from '@panoptes/ingester-client';
+import { IngesterClientPool, defaultIngesterClientPoolConfig, registerIngesterService } from '@panoptes/ingester-client';
 import { Querier } from '@panoptes/querier';
 import { QueryFrontend } from '@panoptes/query-frontend';
 import { Compactor } from '@panoptes/compactor';
@@ -356,7 +359,21 @@ export async function buildModules(
       const r = await localIngester.ingester.whenApplied(offset);
       return r && { rejected: r.rejected, error: r.error };
     };
-    const sink = new IngestLogSink(value<IngestLog>(built, 'ingest-log').producer(), () => partitions.ring(), clock, registry, appliedOutcome);
+    let sink: SeriesSink;
+    if (c.ingestMode === 'classic') {
+      // Classic mode: push to replication-factor ingesters of the token ring over gRPC, quorum per series.
+      const ring = value<Ring>(built, 'ingester-ring');
+      const pool = new IngesterClientPool(
+        defaultIngesterClientPoolConfig(),
+        () => Object.values(ring.desc().instances).map((i) => i.addr),
+        log('distributor'),
+        registry,
+      );
+      services.push(pool);
+      sink = new ClassicSink(defaultClassicSinkConfig(), () => ring, pool, log('distributor'), registry);
+    } else {
+      sink = new IngestLogSink(value<IngestLog>(built, 'ingest-log').producer(), () => partitions.ring(), clock, registry, appliedOutcome);
+    }
     const distributor = new Distributor(
       {
         maxRecvMsgSizeBytes: c.maxRecvMsgSize,

@@ -4,3 +4,4 @@ export * from './rate-limiter';
 export * from './series-sink';
 export * from './validation';
 export * from './push.controller';
+export * from './classic-sink';

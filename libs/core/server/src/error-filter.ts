@@ -44,7 +44,10 @@ export class HttpErrorFilter implements ExceptionFilter {
       tenant: isPanoptesError(err) ? err.tenant : undefined,
       err: errorMessage(err),
     };
-    if (status >= 500) this.logger.error('request failed', { ...fields, stack: err instanceof Error ? err.stack : undefined });
+    if (status >= 500) {
+      // A typed error says what failed; only an unexpected one needs its stack to be understood.
+      this.logger.error('request failed', { ...fields, stack: !isPanoptesError(err) && err instanceof Error ? err.stack : undefined });
+    }
     else this.logger.debug('request rejected', fields);
     if (res.headersSent) {
       res.end();
