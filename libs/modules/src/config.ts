@@ -124,7 +124,7 @@ const ingestSpec = section('ingest-storage', {
   partitions: int(1, 'Number of partitions the topic is created with, when it does not exist.', { min: 1 }),
   inProcess: section('in-process', {
     dir: str('./data/ingest', 'Directory of the in-process ingest log WAL.'),
-    fsync: bool(true, 'fsync every produced batch before acknowledging it.'),
+    fsync: bool(false, 'fsync every produced batch before acknowledging it. Off (as in Prometheus\' and Mimir\'s WALs) an acknowledged write is in the OS page cache: a killed process loses nothing, a machine crash may lose the last writes.'),
   }),
   kafka: section('kafka', {
     brokers: list(['127.0.0.1:9092'], 'Kafka bootstrap brokers, comma-separated host:port.'),
