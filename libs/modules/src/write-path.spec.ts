@@ -441,3 +441,41 @@ describe('classic ingest mode in the all-in-one process (gRPC push to the ring, 
     }
   });
 });
+
+describe('POST /ingester/prepare-shutdown', () => {
+  it('makes the next shutdown flush every head into uploaded blocks; DELETE unsets it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'panoptes-prepare-'));
+    let p: RunningProcess | undefined;
+    try {
+      p = await startProcess(
+        testConfig(dir, (c) => {
+          c.limits.creationGracePeriodMs = 100 * 365 * 86_400_000;
+        }),
+        nopLogger,
+        new Registry(),
+      );
+      const base = `http://127.0.0.1:${p.wiring.http.port}`;
+      const res = await fetch(`${base}/api/v1/push`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Scope-OrgID': 'leaving' },
+        body: rw1([series('leaving_total', {}, [[T0, 1]])]),
+      });
+      expect(res.status).toBe(204);
+      expect(await (await fetch(`${base}/ingester/prepare-shutdown`)).text()).toBe('unset\n');
+      expect((await fetch(`${base}/ingester/prepare-shutdown`, { method: 'POST' })).status).toBe(204);
+      expect((await fetch(`${base}/ingester/prepare-shutdown`, { method: 'DELETE' })).status).toBe(204);
+      expect(await (await fetch(`${base}/ingester/prepare-shutdown`)).text()).toBe('unset\n');
+      expect((await fetch(`${base}/ingester/prepare-shutdown`, { method: 'POST' })).status).toBe(204);
+      expect(await (await fetch(`${base}/ingester/prepare-shutdown`)).text()).toBe('set\n');
+      expect(existsSync(join(dir, 'objects', 'leaving'))).toBe(false);
+      await p.manager.stopAll();
+      p = undefined;
+      const blocks = readdirSync(join(dir, 'objects', 'leaving'));
+      expect(blocks).toHaveLength(1);
+      expect(existsSync(join(dir, 'objects', 'leaving', blocks[0], 'meta.json'))).toBe(true);
+    } finally {
+      await p?.manager.stopAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
