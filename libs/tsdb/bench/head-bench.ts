@@ -4,12 +4,15 @@
  *
  *   npm run build
  *   node --expose-gc --max-old-space-size=8192 -r ./tools/register-aliases.js \
- *     dist/libs/tsdb/bench/head-bench.js [memory|append|all]
+ *     dist/libs/tsdb/bench/head-bench.js [memory|append|ooo|all]
  *
  * Memory: series of 10 labels (one value unique per series, one per 10 series, the rest shared)
  * created the way the distributor does (strings decoded per request, hashed, interned once), then
  * `samples` samples each at 15s. Reported as retained JS heap plus ArrayBuffer bytes per series,
  * after a full GC, relative to an empty process.
+ *
+ * Append: in-order samples through the appender (the hot path). Ooo: the same with an out-of-order
+ * window, where every 10th sample of each round arrives one round late (out of order).
  */
 import { Registry } from 'prom-client';
 import { nopLogger } from '@panoptes/log';
@@ -107,6 +110,33 @@ export function measureAppend(series: number, samplesPerSeries: number): AppendR
   return { series, samplesPerSeries, seconds, samplesPerSecond: Math.round((series * samplesPerSeries) / seconds) };
 }
 
+/**
+ * `series` × `samplesPerSeries` samples with a 1h out-of-order window, one appender per round;
+ * each round the samples of a tenth of the series are held back and sent after the next round's.
+ */
+export function measureOutOfOrder(series: number, samplesPerSeries: number): AppendReport & { outOfOrder: number } {
+  const head = new Head({ ...defaultHeadConfig(), outOfOrderTimeWindowMs: 3_600_000 }, 'bench', nopLogger, new Registry());
+  const refs = new Uint32Array(series);
+  for (let i = 0; i < series; i++) {
+    const values = labelValues(i);
+    refs[i] = head.getOrCreateSeries(seriesHash53OfLabels(NAMES, values), NAMES, values);
+  }
+  let outOfOrder = 0;
+  const start = process.hrtime.bigint();
+  for (let k = 0; k < samplesPerSeries; k++) {
+    const app = head.appender();
+    const t = T0 + k * 15_000;
+    for (let i = 0; i < series; i++) if ((i + k) % 10 !== 0) app.append(refs[i], t, i + k * 0.25);
+    if (k > 0) for (let i = 0; i < series; i++) if ((i + k - 1) % 10 === 0) app.append(refs[i], t - 15_000, i + (k - 1) * 0.25);
+    const summary = app.commit();
+    if (summary.rejected !== 0) throw new Error(`round ${k}: ${summary.rejected} rejected`);
+    outOfOrder += summary.appendedOutOfOrder;
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const samples = series * samplesPerSeries - series / 10;
+  return { series, samplesPerSeries, seconds, samplesPerSecond: Math.round(samples / seconds), outOfOrder };
+}
+
 /** Series lookups by hash and labels (the per-series cost of every push), per second. */
 export function measureLookup(series: number): { series: number; lookupsPerSecond: number } {
   const head = new Head(defaultHeadConfig(), 'bench', nopLogger, new Registry());
@@ -126,6 +156,10 @@ function main(what: string): void {
     measureAppend(10_000, 120); // warm-up
     for (let r = 0; r < 3; r++) out({ append: measureAppend(10_000, 120) });
     out({ lookup: measureLookup(100_000) });
+  }
+  if (what === 'ooo' || what === 'all') {
+    measureOutOfOrder(10_000, 120); // warm-up
+    for (let r = 0; r < 3; r++) out({ outOfOrder: measureOutOfOrder(10_000, 120) });
   }
   if (what === 'memory' || what === 'all') {
     for (const [series, samples] of [

@@ -14,6 +14,8 @@ export const AppendOutcome = {
   tooOld: 4,
   /** Not an integer millisecond timestamp within ±2^51 (`sample_invalid_timestamp`). */
   invalidTimestamp: 5,
+  /** Older than the series' newest sample, stored in the out-of-order window. */
+  appendedOutOfOrder: 6,
 } as const;
 export type AppendOutcome = (typeof AppendOutcome)[keyof typeof AppendOutcome];
 
@@ -28,8 +30,10 @@ export type SampleRejectReason = (typeof REJECT_REASONS)[keyof typeof REJECT_REA
 
 /** The result of an append batch: accepted samples stay stored whatever else was rejected. */
 export interface AppendSummary {
-  /** Samples stored. */
+  /** Samples stored (out-of-order ones included). */
   appended: number;
+  /** Of `appended`, samples stored in the out-of-order window. */
+  appendedOutOfOrder: number;
   /** Samples identical to the series' newest one (same timestamp and value bits): accepted, not stored. */
   duplicatesIgnored: number;
   /** Samples refused. */
@@ -53,7 +57,7 @@ export interface AppendTarget {
   /** The full error of a refused sample (built only for the first few: it materialises labels). */
   rejectionError(outcome: AppendOutcome, ref: number, t: number, minValidTime: number): ValidationError;
   /** Publishes a finished batch's counts (metrics). */
-  recordBatch(appended: number, rejectedByOutcome: Uint32Array): void;
+  recordBatch(appended: number, appendedOutOfOrder: number, rejectedByOutcome: Uint32Array): void;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -62,7 +66,8 @@ const LO = LITTLE_ENDIAN ? 0 : 1;
 const ERRORS_IN_MESSAGE = 3;
 
 /**
- * Appends a batch of samples to the head with Prometheus' rules (per series, in order):
+ * Appends a batch of samples to the head with Prometheus' rules (per series, in order), without
+ * an out-of-order window (`outOfOrderTimeWindowMs` 0):
  *
  * 1. t not an integer within ±2^51 ms                       → sample_invalid_timestamp
  * 2. t < the head's min valid time (see `Head.appender`)    → sample_too_old
@@ -70,6 +75,14 @@ const ERRORS_IN_MESSAGE = 3;
  * 4. t = newest, same value bits (e.g. a resent staleness NaN) → accepted, nothing stored
  * 5. t = newest, other value                                → sample_duplicate_timestamp
  * 6. t < newest                                             → sample_out_of_order
+ *
+ * With a window W > 0, rules 1 and 3-5 hold for t >= the min valid time; any other sample is
+ * out of order (Prometheus 3):
+ *
+ * 7. t < head max time - W, or behind the last truncation or block cut → sample_too_old
+ * 8. t already stored (in order or not), same value bits    → accepted, nothing stored
+ * 9. t already stored, other value                          → sample_duplicate_timestamp
+ * 10. otherwise                                             → stored out of order
  *
  * Samples are applied as they are appended (there is no rollback: a refused sample never undoes
  * an accepted one, as in Mimir). `append` allocates nothing for accepted samples; `commit()`
@@ -79,8 +92,9 @@ export class HeadAppender {
   private readonly f64 = new Float64Array(1);
   private readonly u32 = new Uint32Array(this.f64.buffer);
   private appended = 0;
+  private appendedOutOfOrder = 0;
   private duplicatesIgnored = 0;
-  private readonly rejectedByOutcome = new Uint32Array(6);
+  private readonly rejectedByOutcome = new Uint32Array(7);
   private readonly errors: ValidationError[] = [];
   private committed = false;
 
@@ -104,6 +118,9 @@ export class HeadAppender {
       this.appended++;
     } else if (outcome === AppendOutcome.duplicateIgnored) {
       this.duplicatesIgnored++;
+    } else if (outcome === AppendOutcome.appendedOutOfOrder) {
+      this.appended++;
+      this.appendedOutOfOrder++;
     } else {
       this.rejectedByOutcome[outcome]++;
       if (this.errors.length < this.maxErrors) {
@@ -117,7 +134,7 @@ export class HeadAppender {
   commit(): AppendSummary {
     if (!this.committed) {
       this.committed = true;
-      this.target.recordBatch(this.appended, this.rejectedByOutcome);
+      this.target.recordBatch(this.appended, this.appendedOutOfOrder, this.rejectedByOutcome);
     }
     const rejectedByReason: Partial<Record<SampleRejectReason, number>> = {};
     let rejected = 0;
@@ -128,6 +145,7 @@ export class HeadAppender {
     }
     return {
       appended: this.appended,
+      appendedOutOfOrder: this.appendedOutOfOrder,
       duplicatesIgnored: this.duplicatesIgnored,
       rejected,
       rejectedByReason,

@@ -1,4 +1,17 @@
-import { SeriesPage } from './series-page';
+import { OooSeries, Samples } from './ooo-series';
+import { MemChunk, SeriesPage } from './series-page';
+
+/** A series' out-of-order samples when captured: its chunks (shared, immutable) and a copy of its buffer. */
+export class OooCapture {
+  readonly chunks: readonly MemChunk[];
+  readonly buffer: Samples;
+
+  constructor(o: OooSeries) {
+    this.chunks = o.chunks;
+    const b = (this.buffer = new Samples(Math.max(1, o.buffer.n)));
+    for (let k = 0; k < o.buffer.n; k++) b.push(o.buffer.t[k], o.buffer.hi[k], o.buffer.lo[k]);
+  }
+}
 import { SymbolTable } from './symbols';
 
 /**
@@ -15,7 +28,8 @@ import { SymbolTable } from './symbols';
  * - open head chunk buffers: later appends only set bits past the captured `bits` and rewrite the
  *   2-byte sample count, and the chunk writer never reuses a buffer allocated before a capture
  *   (`HeadChunkWriter.beginCapture`), so `headChunk` rebuilds the captured bytes from the captured
- *   count and bit length.
+ *   count and bit length;
+ * - out-of-order chunk lists: replaced, never modified; out-of-order buffers are copied.
  */
 export class PageCapture {
   /** Slots captured: base … base+used-1. */
@@ -97,6 +111,8 @@ export class HeadCapture {
     readonly maxTime: number,
     /** The last truncation point (ms); -Infinity before the first truncation. */
     readonly truncatedBefore: number,
+    /** The end of the last block cut (ms); -Infinity before the first. */
+    readonly cutBefore: number,
     /** The ref the next new series gets. */
     readonly nextRef: number,
     readonly numSeries: number,
@@ -105,5 +121,7 @@ export class HeadCapture {
     readonly numSymbols: number,
     /** Pages with at least one live series, in ascending ref order. */
     readonly pages: readonly PageCapture[],
+    /** Out-of-order samples by series ref (only series that have some). */
+    readonly ooo: ReadonlyMap<number, OooCapture>,
   ) {}
 }

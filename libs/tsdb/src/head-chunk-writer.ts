@@ -126,10 +126,14 @@ export class HeadChunkWriter {
     return new MemChunk(p.buf[i]!.slice(0, (p.bits[i] + 7) >>> 3), p.firstT[i], p.lastT[i]);
   }
 
-  /** Empties slot `i`'s head chunk and frees its buffer (truncation). */
+  /**
+   * Empties slot `i`'s head chunk and frees its buffer (truncation). The series' newest sample is
+   * forgotten too: it was behind the truncation point, so no later append can be compared with it.
+   */
   drop(p: SeriesPage, i: number): void {
     p.count[i] = 0;
     p.buf[i] = undefined;
+    p.lastT[i] = -Infinity;
   }
 
   private writeValue(p: SeriesPage, i: number, hi: number, lo: number): void {

@@ -180,10 +180,12 @@ describe('head snapshot: capture isolation', () => {
     const expected = state(head);
     const file = newFile();
     const writing = writeHeadSnapshot(file, 77, [head]);
-    // While the write is in flight: appends into open chunks (and chunk cuts), new series, then a
-    // truncation collecting most series, which compacts the symbol table and rewrites label ids.
+    // While the write is in flight: appends into the open chunks (setting bits in their last
+    // captured byte and rewriting their counts), chunk cuts, new series, then a truncation
+    // collecting most series, which compacts the symbol table and rewrites label ids.
     const app = head.appender();
     const some = Array.from({ length: 200 }, (_, n) => seriesRef(head, { __name__: `m_${(n * 3) % 7}`, job: `job-${(n * 3) % 13}`, pod: `pod-${n * 3}` }));
+    for (let k = 0; k < 130; k++) for (const ref of some) app.append(ref, T0 + BLOCK + 50 * 60_000 + k * 1000, k * 0.1);
     for (let k = 0; k < 130; k++) for (const ref of some) app.append(ref, T0 + 3 * BLOCK + k * 1000, k);
     for (let i = 0; i < 2000; i++) app.append(seriesRef(head, { __name__: 'late', job: 'late', pod: `late-${i}` }), T0 + 3 * BLOCK, 1);
     app.commit();

@@ -4,8 +4,10 @@ import { Registry } from 'prom-client';
 import { PanoptesError, ValidationError, errorMessage } from '@panoptes/common';
 import { Logger } from '@panoptes/log';
 import { Head, RestoredSeries } from './head';
-import { HeadCapture, PageCapture } from './head-capture';
+import { HeadCapture, OooCapture, PageCapture } from './head-capture';
 import { HeadConfig } from './head-config';
+import { Samples } from './ooo-series';
+import { MemChunk } from './series-page';
 import { PayloadCursor, SECTION_TARGET_BYTES, SectionReader, SectionWriter, SnapshotFormatError } from './snapshot-io';
 
 /**
@@ -18,16 +20,18 @@ import { PayloadCursor, SECTION_TARGET_BYTES, SectionReader, SectionWriter, Snap
  *   HEADER   offset f64 (next log offset not in the snapshot) | tenants u32
  *   per tenant:
  *     TENANT   name (uvarint length, UTF-8) | minT f64 | maxT f64 | truncatedBefore f64 |
- *              nextRef u32 | series u32 | symbols u32
+ *              cutBefore f64 | nextRef u32 | series u32 | symbols u32
  *     SYMBOLS* count u32 | count × string       (ids ascend from 0 across the sections)
  *     SERIES*  count u32 | count × series      (refs ascending)
  *   END      tenants u32 | series f64 (total)
  *
  * series: ref u32 | hashLo u32 | hashHi u32 | label ids u16 | ids × uvarint (n0 v0 n1 v1 …) |
- *         flags u8 (1: open head chunk, 2: completed chunks) |
+ *         flags u8 (1: open head chunk, 2: completed chunks, 4: out-of-order samples) |
  *         [1] firstT f64 | lastT f64 | tDelta f64 | lastHi u32 | lastLo u32 | leading u8 |
  *             trailing u8 | bits u32 | the chunk's (bits+7)/8 bytes
  *         [2] chunks u32 | bytes u32 | packed chunks (packed-chunks.ts layout)
+ *         [4] chunks u32 | chunks × (minT f64 | maxT f64 | bytes u32 | XOR chunk) |
+ *             buffered u32 | buffered × (t f64 | value hi u32 | value lo u32)   (both sorted)
  *
  * A missing END, a bad CRC, magic or version, or anything inconsistent raises
  * `HeadSnapshotCorruptError`; the caller falls back to an older snapshot.
@@ -44,7 +48,8 @@ const SECTION_END = 5;
 
 const FLAG_HEAD_CHUNK = 1;
 const FLAG_DONE = 2;
-const KNOWN_FLAGS = FLAG_HEAD_CHUNK | FLAG_DONE;
+const FLAG_OOO = 4;
+const KNOWN_FLAGS = FLAG_HEAD_CHUNK | FLAG_DONE | FLAG_OOO;
 
 /**
  * A head snapshot file does not decode (bad magic or version, checksum mismatch, truncated,
@@ -144,10 +149,11 @@ async function writeCaptures(w: SectionWriter, offset: number, captures: HeadCap
   for (const c of captures) {
     w.begin(SECTION_TENANT);
     w.string(c.tenant);
-    w.ensure(36);
+    w.ensure(44);
     w.f64(c.minTime);
     w.f64(c.maxTime);
     w.f64(c.truncatedBefore);
+    w.f64(c.cutBefore);
     w.u32(c.nextRef);
     w.u32(c.numSeries);
     w.u32(c.numSymbols);
@@ -193,7 +199,7 @@ async function writeSeries(w: SectionWriter, c: HeadCapture): Promise<number> {
         countAt = w.sectionBytes;
         w.u32(0);
       }
-      writeOneSeries(w, p, i);
+      writeOneSeries(w, p, i, c.ooo);
       inSection++;
       written++;
       if (w.sectionBytes >= SECTION_TARGET_BYTES) {
@@ -211,7 +217,7 @@ async function writeSeries(w: SectionWriter, c: HeadCapture): Promise<number> {
   return written;
 }
 
-function writeOneSeries(w: SectionWriter, p: PageCapture, i: number): void {
+function writeOneSeries(w: SectionWriter, p: PageCapture, i: number, oooOf: ReadonlyMap<number, OooCapture>): void {
   const labels = p.labels(i);
   const headBytes = p.count[i] > 0 ? (p.bits[i] + 7) >>> 3 : 0;
   const done = p.doneCount[i] > 0 ? p.done[i] : undefined;
@@ -221,7 +227,8 @@ function writeOneSeries(w: SectionWriter, p: PageCapture, i: number): void {
   w.u32(p.hashHi[i]);
   w.u16(labels.length);
   for (let k = 0; k < labels.length; k++) w.uvarint(labels[k]);
-  w.u8((headBytes === 0 ? 0 : FLAG_HEAD_CHUNK) | (done === undefined ? 0 : FLAG_DONE));
+  const ooo = oooOf.size === 0 ? undefined : oooOf.get(p.base + i);
+  w.u8((headBytes === 0 ? 0 : FLAG_HEAD_CHUNK) | (done === undefined ? 0 : FLAG_DONE) | (ooo === undefined ? 0 : FLAG_OOO));
   if (headBytes > 0) {
     w.f64(p.firstT[i]);
     w.f64(p.lastT[i]);
@@ -237,6 +244,24 @@ function writeOneSeries(w: SectionWriter, p: PageCapture, i: number): void {
     w.u32(p.doneCount[i]);
     w.u32(done.length);
     w.bytes(done);
+  }
+  if (ooo !== undefined) {
+    w.ensure(8 + ooo.buffer.n * 16);
+    w.u32(ooo.chunks.length);
+    for (const c of ooo.chunks) {
+      w.ensure(20 + c.data.length);
+      w.f64(c.minT);
+      w.f64(c.maxT);
+      w.u32(c.data.length);
+      w.bytes(c.data);
+    }
+    w.ensure(4 + ooo.buffer.n * 16);
+    w.u32(ooo.buffer.n);
+    for (let k = 0; k < ooo.buffer.n; k++) {
+      w.f64(ooo.buffer.t[k]);
+      w.u32(ooo.buffer.hi[k]);
+      w.u32(ooo.buffer.lo[k]);
+    }
   }
 }
 
@@ -273,6 +298,7 @@ interface TenantState {
   minT: number;
   maxT: number;
   truncatedBefore: number;
+  cutBefore: number;
   nextRef: number;
   numSeries: number;
   numSymbols: number;
@@ -311,6 +337,7 @@ async function readSections(reader: SectionReader, heads: Map<string, Head>, con
     doneAt: 0,
     doneLen: 0,
     doneCount: 0,
+    ooo: undefined,
   };
 
   const finishTenant = () => {
@@ -320,7 +347,7 @@ async function readSections(reader: SectionReader, heads: Map<string, Head>, con
     }
     if (tenant.series !== tenant.numSeries) throw new SnapshotFormatError(`tenant "${tenant.head.tenant}" has ${tenant.series} of its ${tenant.numSeries} series`);
     if (tenant.numSymbols > 0 && tenant.numSeries === 0) tenant.head.restoreSymbols(tenant.symbols);
-    tenant.head.restoreBounds(tenant.minT, tenant.maxT, tenant.truncatedBefore, tenant.nextRef);
+    tenant.head.restoreBounds(tenant.minT, tenant.maxT, tenant.truncatedBefore, tenant.cutBefore, tenant.nextRef);
     totalSeries += tenant.series;
     tenant = undefined;
   };
@@ -341,6 +368,7 @@ async function readSections(reader: SectionReader, heads: Map<string, Head>, con
           minT: c.f64(),
           maxT: c.f64(),
           truncatedBefore: c.f64(),
+          cutBefore: c.f64(),
           nextRef: c.u32(),
           numSeries: c.u32(),
           numSymbols: c.u32(),
@@ -421,6 +449,22 @@ function readOneSeries(c: PayloadCursor, s: RestoredSeries): void {
     if (s.doneCount === 0) throw new SnapshotFormatError(`series ${s.ref} has an empty list of completed chunks`);
     s.doneLen = c.u32();
     s.doneAt = c.skip(s.doneLen);
+  }
+  s.ooo = undefined;
+  if ((flags & FLAG_OOO) !== 0) {
+    const n = c.u32();
+    const chunks: MemChunk[] = [];
+    for (let k = 0; k < n; k++) {
+      const minT = c.f64();
+      const maxT = c.f64();
+      const at = c.skip(c.u32());
+      chunks.push(new MemChunk(c.bytes.subarray(at, c.pos), minT, maxT));
+    }
+    const buffered = c.u32();
+    const buffer = new Samples(Math.max(1, buffered));
+    for (let k = 0; k < buffered; k++) buffer.push(c.f64(), c.u32(), c.u32());
+    if (n === 0 && buffered === 0) throw new SnapshotFormatError(`series ${s.ref} has an empty out-of-order part`);
+    s.ooo = { chunks, buffer };
   }
 }
 

@@ -210,8 +210,7 @@ describe('Head: append rules (Prometheus semantics)', () => {
     expect(summary.error!.message).toContain('; and 2 more');
   });
 
-  it('refuses out-of-order configuration it does not implement and an unknown series ref', () => {
-    expect(() => newHead({ outOfOrderTimeWindowMs: 60_000 })).toThrow(expect.objectContaining({ reason: 'ooo_not_supported' }));
+  it('refuses an unknown series ref', () => {
     const head = newHead();
     expect(() => head.appender().append(12345, 1000, 1)).toThrow(expect.objectContaining({ reason: 'series_not_found', kind: 'not_found' }));
   });

@@ -14,7 +14,7 @@ import {
 import { NotFoundError, ValidationError } from '@panoptes/common';
 import { Logger } from '@panoptes/log';
 import { AppendOutcome, AppendTarget, HeadAppender, REJECT_REASONS } from './head-appender';
-import { HeadCapture, PageCapture } from './head-capture';
+import { HeadCapture, OooCapture, PageCapture } from './head-capture';
 import { HeadChunkWriter } from './head-chunk-writer';
 import { HeadConfig } from './head-config';
 import { HeadIndex } from './head-index';
@@ -23,6 +23,7 @@ import { selectPostings } from './index-reader';
 import { Matcher } from './matcher';
 import { packedChunk, packedDropFirst, packedMaxT, packedMinT, packedValid } from './packed-chunks';
 import { ChunkSamplesIterator } from './sample-iterator';
+import { ChunkBuilder, FoundSample, OooSeries, Samples, findInChunk, mergeChunks } from './ooo-series';
 import { MemChunk, PAGE_MASK, SeriesPage } from './series-page';
 import { SeriesStore } from './series-store';
 
@@ -35,6 +36,7 @@ const MAX_ABS_TIMESTAMP = 2 ** 51;
 const MAX_HASH = 2 ** 53;
 /** Below this many symbols the table is never compacted. */
 const MIN_SYMBOLS_TO_COMPACT = 1024;
+const MAX_OOO_CAP = 1024;
 
 /** A series selected by `Head.select`: its labels and its chunks overlapping the range. */
 export class HeadSeries {
@@ -42,7 +44,10 @@ export class HeadSeries {
     readonly ref: number,
     /** Sorted `[name, value]` pairs. */
     readonly labels: Labels,
-    /** Chunks overlapping [minT, maxT], oldest first (the head chunk as a copy). */
+    /**
+   * Chunks overlapping [minT, maxT], oldest first, disjoint (the head chunk as a copy; with
+   * out-of-order samples, merged chunks encoded for the query).
+   */
     readonly chunks: readonly MemChunk[],
     readonly minT: number,
     readonly maxT: number,
@@ -89,6 +94,8 @@ export interface RestoredSeries {
   doneAt: number;
   doneLen: number;
   doneCount: number;
+  /** Out-of-order samples (undefined when none): chunks (sorted, disjoint; their data may be views) and the buffer. */
+  ooo: { chunks: MemChunk[]; buffer: Samples } | undefined;
 }
 
 export interface TruncateResult {
@@ -97,9 +104,10 @@ export interface TruncateResult {
 }
 
 /**
- * One tenant's in-memory TSDB head (Prometheus `tsdb/head.go` semantics, without WAL and
- * out-of-order ingestion): series found by hash and labels, in-order appends into XOR head chunks,
- * queries by matchers, blocks cut from a time range, truncation and series garbage collection.
+ * One tenant's in-memory TSDB head (Prometheus `tsdb/head.go` semantics, without WAL): series
+ * found by hash and labels, in-order appends into XOR head chunks, out-of-order appends within
+ * `outOfOrderTimeWindowMs`, queries by matchers, blocks cut from a time range, truncation and
+ * series garbage collection, and captures of its whole state for snapshots.
  *
  * Invariants:
  * - A series' samples are strictly increasing in time; chunks hold at most `chunkMaxSamples`
@@ -108,7 +116,12 @@ export interface TruncateResult {
  * - Refs ascend and are never reused; a ref is valid until `truncate` collects its series, so use
  *   refs from `getOrCreateSeries` before the next `truncate`.
  * - Samples older than `max(maxTime - blockRangeMs/2, last truncation point)` are refused, so a
- *   block range behind that point can be cut while appends go on.
+ *   block range behind that point can be cut while appends go on. With an out-of-order window W,
+ *   such samples are stored out of order if not older than `maxTime - W`, the last truncation
+ *   point, and the end of the last block cut (so no accepted sample falls into a range already
+ *   cut, where `truncate` would drop it).
+ * - A timestamp is stored at most once per series, in order or out of order; queries and block
+ *   cuts merge both into sorted, disjoint chunks.
  *
  * Single-threaded like everything in Node: methods run to completion; `cutBlock` snapshots the
  * range synchronously before its first await.
@@ -122,6 +135,18 @@ export class Head implements AppendTarget {
   private maxT = -Infinity;
   /** Samples below this were truncated (they are in a block already): appends are refused. */
   private truncatedBefore = -Infinity;
+  /** End of the last block cut (ms): out-of-order samples below it are refused. */
+  private cutBefore = -Infinity;
+  /** Out-of-order window (ms); 0 disables out-of-order ingestion. */
+  private readonly oooWindow: number;
+  /** Out-of-order samples by series ref: only series that have some (a map keeps the rest free of it). */
+  private readonly ooo = new Map<number, OooSeries>();
+  // Out-of-order machinery: cold paths only.
+  private readonly oooBuilder: ChunkBuilder;
+  private readonly oooIt = new XorChunkIterator();
+  private readonly oooScratch = new Samples();
+  private readonly oooSamples = new Samples();
+  private readonly found: FoundSample = { hi: 0, lo: 0 };
 
   constructor(
     private readonly config: HeadConfig,
@@ -129,20 +154,18 @@ export class Head implements AppendTarget {
     private readonly logger: Logger,
     registry: Registry,
   ) {
-    if (config.outOfOrderTimeWindowMs !== 0) {
-      throw new ValidationError(
-        'ooo_not_supported',
-        `out-of-order ingestion (outOfOrderTimeWindowMs=${config.outOfOrderTimeWindowMs}) is not supported by the head yet; set it to 0`,
-        { tenant },
-      );
+    const problems: string[] = [];
+    if (!(config.chunkMaxSamples >= 1 && config.chunkMaxSamples <= 0xffff)) problems.push(`1 <= chunkMaxSamples <= 65535 (got ${config.chunkMaxSamples})`);
+    if (!(config.blockRangeMs > 0)) problems.push(`blockRangeMs > 0 (got ${config.blockRangeMs})`);
+    if (!(Number.isSafeInteger(config.outOfOrderTimeWindowMs) && config.outOfOrderTimeWindowMs >= 0)) {
+      problems.push(`outOfOrderTimeWindowMs an integer >= 0 (got ${config.outOfOrderTimeWindowMs})`);
     }
-    if (!(config.chunkMaxSamples >= 1 && config.chunkMaxSamples <= 0xffff) || !(config.blockRangeMs > 0)) {
-      throw new ValidationError(
-        'invalid_head_config',
-        `head config needs 1 <= chunkMaxSamples <= 65535 (got ${config.chunkMaxSamples}) and blockRangeMs > 0 (got ${config.blockRangeMs})`,
-        { tenant },
-      );
+    if (!(Number.isInteger(config.outOfOrderCapMax) && config.outOfOrderCapMax >= 1 && config.outOfOrderCapMax <= MAX_OOO_CAP)) {
+      problems.push(`1 <= outOfOrderCapMax <= ${MAX_OOO_CAP} (got ${config.outOfOrderCapMax})`);
     }
+    if (problems.length > 0) throw new ValidationError('invalid_head_config', `head config of tenant "${tenant}" needs ${problems.join(', ')}`, { tenant });
+    this.oooWindow = config.outOfOrderTimeWindowMs;
+    this.oooBuilder = new ChunkBuilder(config.chunkMaxSamples, config.blockRangeMs);
     this.store = new SeriesStore(this.index.symbols);
     this.metrics = new HeadMetrics(registry);
   }
@@ -214,11 +237,11 @@ export class Head implements AppendTarget {
       );
     }
     if (!isInteger(t) || t > MAX_ABS_TIMESTAMP || t < -MAX_ABS_TIMESTAMP) return AppendOutcome.invalidTimestamp;
-    if (t < minValidTime) return AppendOutcome.tooOld;
     const i = ref & PAGE_MASK;
+    if (t < minValidTime) return this.oooWindow === 0 ? AppendOutcome.tooOld : this.appendOutOfOrder(p, i, ref, t, hi, lo);
     const last = p.lastT[i];
     if (t <= last) {
-      if (t < last) return AppendOutcome.outOfOrder;
+      if (t < last) return this.oooWindow === 0 ? AppendOutcome.outOfOrder : this.appendOutOfOrder(p, i, ref, t, hi, lo);
       return p.lastHi[i] === hi >>> 0 && p.lastLo[i] === lo >>> 0 ? AppendOutcome.duplicateIgnored : AppendOutcome.duplicateTimestamp;
     }
     const n = p.count[i];
@@ -230,6 +253,39 @@ export class Head implements AppendTarget {
     if (t > this.maxT) this.maxT = t;
     if (t < this.minT) this.minT = t;
     return AppendOutcome.appended;
+  }
+
+  /** The oldest timestamp (ms) an out-of-order sample may have now. */
+  private oooMinValidTime(): number {
+    return max(this.maxT - this.oooWindow, this.truncatedBefore, this.cutBefore);
+  }
+
+  /** Out-of-order rules 7-10 of `HeadAppender` (window > 0). */
+  private appendOutOfOrder(p: SeriesPage, i: number, ref: number, t: number, hi: number, lo: number): AppendOutcome {
+    if (t < this.oooMinValidTime()) return AppendOutcome.tooOld;
+    let ooo = this.ooo.get(ref);
+    const found = this.found;
+    if (this.findInOrder(p, i, t, found) || (ooo !== undefined && ooo.find(t, this.oooIt, found))) {
+      return found.hi === hi >>> 0 && found.lo === lo >>> 0 ? AppendOutcome.duplicateIgnored : AppendOutcome.duplicateTimestamp;
+    }
+    if (ooo === undefined) this.ooo.set(ref, (ooo = new OooSeries(this.config.outOfOrderCapMax)));
+    ooo.insert(t, hi, lo, this.oooBuilder, this.oooIt, this.oooScratch);
+    if (t < this.minT) this.minT = t;
+    if (t > this.maxT) this.maxT = t;
+    return AppendOutcome.appendedOutOfOrder;
+  }
+
+  /** Whether slot `i` holds an in-order sample at `t`; its value goes to `found`. */
+  private findInOrder(p: SeriesPage, i: number, t: number, found: FoundSample): boolean {
+    if (p.count[i] > 0 && t >= p.firstT[i]) return t <= p.lastT[i] && findInChunk(p.buf[i]!, t, this.oooIt, found);
+    const done = p.done[i];
+    if (done === undefined) return false;
+    const n = p.doneCount[i];
+    for (let k = n - 1; k >= 0; k--) {
+      if (packedMinT(done, k) > t) continue;
+      return packedMaxT(done, k) >= t && findInChunk(packedChunk(done, n, k).data, t, this.oooIt, found);
+    }
+    return false;
   }
 
   /** @internal Called by `HeadAppender` for the first few refusals of a batch. */
@@ -248,7 +304,12 @@ export class Head implements AppendTarget {
         message = `duplicate sample for timestamp ${at} with a different value for ${of}; a series holds one value per timestamp: drop the duplicate, or give the writers distinct labels (or HA deduplication)`;
         break;
       case AppendOutcome.tooOld:
-        message = `sample for ${of} at ${at} is too old: the head accepts samples from ${minValidTime} ms${fmtTime(minValidTime)} on (newest sample minus half the block range, or the last block cut); older data can only be backfilled as blocks`;
+        if (this.oooWindow === 0) {
+          message = `sample for ${of} at ${at} is too old: the head accepts samples from ${minValidTime} ms${fmtTime(minValidTime)} on (newest sample minus half the block range, or the last truncation); older data can only be backfilled as blocks`;
+        } else {
+          const from = this.oooMinValidTime();
+          message = `sample for ${of} at ${at} is too old: with the out-of-order window of ${this.oooWindow} ms the head accepts samples from ${from} ms${fmtTime(from)} on (newest sample minus the window, or the end of the last block cut or truncation); older data can only be backfilled as blocks`;
+        }
         break;
       default:
         message = `sample for ${of} has timestamp ${t}; timestamps must be integer milliseconds within ±2^51`;
@@ -257,8 +318,9 @@ export class Head implements AppendTarget {
   }
 
   /** @internal Called by `HeadAppender.commit`. */
-  recordBatch(appended: number, rejectedByOutcome: Uint32Array): void {
+  recordBatch(appended: number, appendedOutOfOrder: number, rejectedByOutcome: Uint32Array): void {
     if (appended > 0) this.metrics.appended.inc(appended);
+    if (appendedOutOfOrder > 0) this.metrics.appendedOutOfOrder.inc(appendedOutOfOrder);
     for (const [outcome, reason] of Object.entries(REJECT_REASONS)) {
       const n = rejectedByOutcome[Number(outcome)];
       if (n > 0) this.metrics.rejected.inc({ reason }, n);
@@ -275,7 +337,7 @@ export class Head implements AppendTarget {
       const ref = refs[k];
       const p = this.store.page(ref);
       if (p === undefined) continue;
-      const chunks = this.chunksIn(p, ref & PAGE_MASK, minT, maxT);
+      const chunks = this.chunksIn(p, ref & PAGE_MASK, ref, minT, maxT);
       if (chunks.length === 0) continue;
       yield new HeadSeries(ref, this.store.labels(ref), chunks, minT, maxT);
     }
@@ -306,14 +368,16 @@ export class Head implements AppendTarget {
   /**
    * Writes every sample in [minT, maxT) ms into a Prometheus block under `dir` and returns its
    * meta, or undefined when the range holds no sample. Chunks entirely in the range are written as
-   * they are; chunks crossing its edges are re-encoded with only their samples inside. The head
-   * keeps everything: `truncate` drops it afterwards.
+   * they are; chunks crossing its edges, and chunks merged with out-of-order samples, are
+   * re-encoded with only their samples inside. The head keeps everything: `truncate` drops it
+   * afterwards; out-of-order samples older than `maxT` are refused from now on.
    */
   async cutBlock(minT: number, maxT: number, dir: string, options: CutBlockOptions = {}): Promise<BlockMeta | undefined> {
     // Snapshot synchronously: completed chunks are immutable, head chunks are copied.
+    if (maxT > this.cutBefore) this.cutBefore = maxT;
     const series: Array<{ labels: Labels; chunks: MemChunk[] }> = [];
     this.store.forEach((p, i, ref) => {
-      const chunks = this.chunksIn(p, i, minT, maxT - 1);
+      const chunks = this.chunksIn(p, i, ref, minT, maxT - 1);
       if (chunks.length > 0) series.push({ labels: this.store.labels(ref), chunks });
     });
     if (series.length === 0) return undefined;
@@ -390,10 +454,18 @@ export class Head implements AppendTarget {
         this.writer.drop(p, i);
         chunksRemoved++;
       }
+      const ooo = this.ooo.size === 0 ? undefined : this.ooo.get(ref);
+      let hasOoo = false;
+      if (ooo !== undefined) {
+        chunksRemoved += ooo.truncate(beforeT, this.oooBuilder, this.oooIt, this.oooScratch);
+        if (ooo.empty) this.ooo.delete(ref);
+        else minT = min(minT, ooo.minT);
+        hasOoo = !ooo.empty;
+      }
       const rest = p.done[i];
       if (rest !== undefined) minT = min(minT, packedMinT(rest, 0));
       else if (p.count[i] > 0) minT = min(minT, p.firstT[i]);
-      else removed.add(ref);
+      else if (!hasOoo) removed.add(ref);
     });
     for (const ref of removed) this.store.delete(ref);
     this.index.remove(removed);
@@ -419,8 +491,10 @@ export class Head implements AppendTarget {
     this.store.forEachPage((p) => {
       if (p.live > 0) pages.push(new PageCapture(p.base, p));
     });
+    const ooo = new Map<number, OooCapture>();
+    for (const [ref, o] of this.ooo) ooo.set(ref, new OooCapture(o));
     const symbols = this.index.symbols;
-    return new HeadCapture(this.tenant, this.minT, this.maxT, this.truncatedBefore, this.store.nextSeriesRef, this.store.size, symbols, symbols.size, pages);
+    return new HeadCapture(this.tenant, this.minT, this.maxT, this.truncatedBefore, this.cutBefore, this.store.nextSeriesRef, this.store.size, symbols, symbols.size, pages, ooo);
   }
 
   /**
@@ -456,6 +530,24 @@ export class Head implements AppendTarget {
       p.done[i] = done;
       p.doneCount[i] = s.doneCount;
     }
+    if (s.ooo !== undefined) {
+      const ooo = new OooSeries(this.config.outOfOrderCapMax);
+      const chunks = s.ooo.chunks;
+      for (let k = 0; k < chunks.length; k++) {
+        const c = chunks[k];
+        if (!(c.minT <= c.maxT && (k === 0 || chunks[k - 1].maxT < c.minT) && c.data.length >= 3)) throw new RangeError(`series ${s.ref} has malformed out-of-order chunks`);
+        chunks[k] = new MemChunk(c.data.slice(), c.minT, c.maxT);
+      }
+      ooo.chunks = chunks;
+      const b = s.ooo.buffer;
+      for (let k = 0; k < b.n; k++) {
+        if (k > 0 && !(b.t[k - 1] < b.t[k])) throw new RangeError(`series ${s.ref} has unsorted out-of-order samples`);
+        ooo.buffer.push(b.t[k], b.hi[k], b.lo[k]);
+      }
+      // A smaller outOfOrderCapMax than the writer's: encode the surplus now.
+      if (ooo.buffer.n >= this.config.outOfOrderCapMax) ooo.flush(this.oooBuilder, this.oooIt, this.oooScratch);
+      if (!ooo.empty) this.ooo.set(s.ref, ooo);
+    }
     if (headLen > 0) {
       p.buf[i] = src.slice(s.headAt, s.headAt + headLen);
       p.count[i] = count;
@@ -472,10 +564,11 @@ export class Head implements AppendTarget {
   }
 
   /** @internal Loading a snapshot: the head-wide state, after the series. */
-  restoreBounds(minT: number, maxT: number, truncatedBefore: number, nextRef: number): void {
+  restoreBounds(minT: number, maxT: number, truncatedBefore: number, cutBefore: number, nextRef: number): void {
     this.minT = minT;
     this.maxT = maxT;
     this.truncatedBefore = truncatedBefore;
+    this.cutBefore = cutBefore;
     this.store.advanceNextRef(nextRef);
     this.metrics.series.set(this.store.size);
   }
@@ -490,8 +583,22 @@ export class Head implements AppendTarget {
     return this.index.symbols.size;
   }
 
-  /** The chunks of slot `i` with samples possibly in [minT, maxT] (the head chunk as a copy). */
-  private chunksIn(p: SeriesPage, i: number, minT: number, maxT: number): MemChunk[] {
+  /**
+   * The chunks of slot `i` with samples possibly in [minT, maxT], sorted and disjoint (the head
+   * chunk as a copy; merged with the out-of-order samples in the range when there are some).
+   */
+  private chunksIn(p: SeriesPage, i: number, ref: number, minT: number, maxT: number): MemChunk[] {
+    const inOrder = this.inOrderChunksIn(p, i, minT, maxT);
+    const ooo = this.ooo.size === 0 ? undefined : this.ooo.get(ref);
+    if (ooo === undefined || ooo.maxT < minT || ooo.minT > maxT) return inOrder;
+    const samples = this.oooSamples;
+    samples.clear();
+    ooo.samplesIn(minT, maxT, this.oooIt, this.oooScratch, samples);
+    if (samples.n === 0) return inOrder;
+    return mergeChunks(inOrder, samples, this.oooBuilder, this.oooIt, this.oooScratch);
+  }
+
+  private inOrderChunksIn(p: SeriesPage, i: number, minT: number, maxT: number): MemChunk[] {
     const out: MemChunk[] = [];
     const done = p.done[i];
     if (done !== undefined) {
