@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import Redis from 'ioredis';
 import { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { S3Client, CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command, DeleteObjectsCommand } from '@aws-sdk/client-s3';
+import { ScratchS3Bucket } from '@panoptes/bucket';
 import { defaults, renderReference } from '@panoptes/config';
 import { nopLogger } from '@panoptes/log';
 import { healthService } from '@panoptes/server';
@@ -272,13 +272,8 @@ describeWithService('kafka', 'all-in-one on real Kafka, Redis and MinIO', (kafka
         const bucketName = uniqueName('panoptes-e2e').toLowerCase();
         const topic = uniqueName('panoptes-ingest');
         const prefix = `${uniqueName('panoptes-test')}/`;
-        const client = new S3Client({
-          endpoint: s3.endpoint,
-          region: s3.region,
-          forcePathStyle: true,
-          credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-        });
-        await client.send(new CreateBucketCommand({ Bucket: bucketName }));
+        const scratch = new ScratchS3Bucket(s3, bucketName);
+        await scratch.create();
         const config = testConfig(dir, (c) => {
           c.kv.store = 'redis';
           c.kv.redis.endpoint = redis.addr;
@@ -299,12 +294,7 @@ describeWithService('kafka', 'all-in-one on real Kafka, Redis and MinIO', (kafka
           expect(cfg).not.toContain(s3.secretAccessKey);
         } finally {
           await proc.manager.stopAll();
-          const listed = await client.send(new ListObjectsV2Command({ Bucket: bucketName }));
-          if (listed.Contents?.length) {
-            await client.send(new DeleteObjectsCommand({ Bucket: bucketName, Delete: { Objects: listed.Contents.map((o) => ({ Key: o.Key })) } }));
-          }
-          await client.send(new DeleteBucketCommand({ Bucket: bucketName }));
-          client.destroy();
+          await scratch.destroy();
           const admin = new Kafka({ brokers: kafka.brokers, logLevel: 0 }).admin();
           await admin.connect();
           await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);

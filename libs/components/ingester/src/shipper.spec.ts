@@ -1,16 +1,9 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
 import { Registry } from 'prom-client';
 import { BlockMeta, parseMeta, SOURCE_RECEIVE, TENANT_ID_EXTERNAL_LABEL } from '@panoptes/block-formats';
-import { Bucket, defaultS3BucketConfig, FilesystemBucket, InMemoryBucket, listAll, S3Bucket } from '@panoptes/bucket';
+import { Bucket, FilesystemBucket, InMemoryBucket, listAll, S3Bucket, ScratchS3Bucket } from '@panoptes/bucket';
 import { FakeClock, ValidationError } from '@panoptes/common';
 import { createLogger, nopLogger } from '@panoptes/log';
 import { describeWithService, uniqueName } from '@panoptes/testing';
@@ -334,45 +327,20 @@ describe('BlockShipper tenant IDs', () => {
 });
 
 describeWithService('s3', 'BlockShipper over S3Bucket', (env) => {
-  const bucketName = uniqueName('panoptes-shipper-test');
-  let admin: S3Client;
+  const scratch = new ScratchS3Bucket(env, uniqueName('panoptes-shipper-test'));
   let dataDir: string;
   let s3: S3Bucket;
 
   beforeAll(async () => {
-    admin = new S3Client({
-      endpoint: env.endpoint,
-      region: env.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey },
-    });
-    await admin.send(new CreateBucketCommand({ Bucket: bucketName }));
-    s3 = new S3Bucket({
-      ...defaultS3BucketConfig(),
-      endpoint: env.endpoint,
-      region: env.region,
-      bucketName,
-      accessKeyId: env.accessKeyId,
-      secretAccessKey: env.secretAccessKey,
-      forcePathStyle: true,
-      insecure: true,
-      maxRetries: 1,
-    });
+    await scratch.create();
+    s3 = new S3Bucket(scratch.config());
     dataDir = await mkdtemp(join(tmpdir(), 'ingester-shipper-s3-'));
   });
 
   afterAll(async () => {
     await s3?.close();
     await rm(dataDir, { recursive: true, force: true });
-    let token: string | undefined;
-    do {
-      const page = await admin.send(new ListObjectsV2Command({ Bucket: bucketName, ContinuationToken: token }));
-      const objects = (page.Contents ?? []).map((o) => ({ Key: o.Key as string }));
-      if (objects.length > 0) await admin.send(new DeleteObjectsCommand({ Bucket: bucketName, Delete: { Objects: objects } }));
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    await admin.send(new DeleteBucketCommand({ Bucket: bucketName }));
-    admin.destroy();
+    await scratch.destroy();
   });
 
   it('uploads blocks to MinIO byte for byte, retries a failed meta.json, and never re-uploads after a restart', async () => {

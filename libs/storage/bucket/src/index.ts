@@ -19,3 +19,5 @@ export { RedisCache, defaultRedisCacheConfig } from './redis-cache';
 export type { RedisCacheConfig } from './redis-cache';
 export { createBucket, defaultBucketConfig } from './create-bucket';
 export type { BucketBackend, BucketConfig } from './create-bucket';
+export { ScratchS3Bucket } from './s3-scratch';
+export type { S3Endpoint } from './s3-scratch';

@@ -1,17 +1,9 @@
 import { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
 import { UnavailableError, ValidationError } from '@panoptes/common';
 import { describeWithService, uniqueName } from '@panoptes/testing';
 import { PrefixedBucket } from './prefixed-bucket';
 import { S3Bucket, S3BucketConfig, defaultS3BucketConfig } from './s3-bucket';
+import { ScratchS3Bucket } from './s3-scratch';
 import { runBucketContract } from './testing/bucket.contract';
 
 describe('S3Bucket configuration', () => {
@@ -54,38 +46,16 @@ describe('S3Bucket configuration', () => {
 describeWithService('s3', 'S3Bucket', (env) => {
   // uniqueName gives lowercase letters, digits and dashes: a valid S3 bucket name of 3–63 chars.
   const bucketName = uniqueName('panoptes-bucket-test');
-  // Built lazily: when the service is absent the body still runs (to register skipped tests) with no env.
-  const config = (): S3BucketConfig => ({
-    ...defaultS3BucketConfig(),
-    endpoint: env.endpoint,
-    region: env.region,
-    bucketName,
-    accessKeyId: env.accessKeyId,
-    secretAccessKey: env.secretAccessKey,
-    forcePathStyle: true,
-    insecure: true,
-    // The minimum part size, so the 10 MB contract case goes through a real multipart upload.
-    partSizeBytes: 5 * 1024 * 1024,
-    maxRetries: 1,
-    requestTimeoutMs: 20_000,
-  });
-  let admin: S3Client;
+  const scratch = new ScratchS3Bucket(env, bucketName);
+  // The minimum part size, so the 10 MB contract case goes through a real multipart upload.
+  const config = (): S3BucketConfig => scratch.config({ partSizeBytes: 5 * 1024 * 1024 });
 
   beforeAll(async () => {
     expect(bucketName).toMatch(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/);
-    admin = new S3Client({
-      endpoint: env.endpoint,
-      region: env.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey },
-    });
-    await admin.send(new CreateBucketCommand({ Bucket: bucketName }));
+    await scratch.create();
   });
 
-  afterAll(async () => {
-    await emptyAndDeleteBucket(admin, bucketName);
-    admin.destroy();
-  });
+  afterAll(() => scratch.destroy());
 
   runBucketContract('S3Bucket', () => new S3Bucket(config()));
   runBucketContract('PrefixedBucket over S3Bucket', () => new PrefixedBucket(new S3Bucket(config()), 'tenant-1'));
@@ -117,25 +87,9 @@ describeWithService('s3', 'S3Bucket', (env) => {
       });
       await expect(bucket.put('failed-multipart/obj', body)).rejects.toThrow();
       expect(await bucket.exists('failed-multipart/obj')).toBe(false);
-      const uploads = await admin.send(new ListMultipartUploadsCommand({ Bucket: bucketName, Prefix: 'failed-multipart/' }));
-      expect(uploads.Uploads ?? []).toEqual([]);
+      expect(await scratch.pendingMultipartUploads('failed-multipart/')).toEqual([]);
     } finally {
       await bucket.close();
     }
   });
 });
-
-async function emptyAndDeleteBucket(client: S3Client, bucket: string): Promise<void> {
-  let token: string | undefined;
-  do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    const objects = (page.Contents ?? []).map((o) => ({ Key: o.Key as string }));
-    if (objects.length > 0) await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-  for (const u of uploads.Uploads ?? []) {
-    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
-  }
-  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
-}
