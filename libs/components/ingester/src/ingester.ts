@@ -59,6 +59,7 @@ export class Ingester extends Service {
   private readonly recent = new Map<number, TenantAppendResult | undefined>();
   private readonly applyWaiters = new Map<number, Array<(r: TenantAppendResult | undefined) => void>>();
   private lagCheckedAt = -Infinity;
+  private replaying = false;
   private readonly appended: Counter<'tenant'>;
   private readonly rejected: Counter<'tenant' | 'reason'>;
   private readonly badRecords: Counter;
@@ -172,9 +173,17 @@ export class Ingester extends Service {
     const end = await this.consumer.highWatermark();
     const started = this.clock.now();
     let replayed = 0;
-    while (this.nextOffset < end && !signal.aborted) {
-      const n = await this.consumeOnce(signal);
-      replayed += n;
+    // Records from before the snapshot's offset may be replayed (classic mode applies a push
+    // before its WAL append): their samples are refused as out-of-order or too old, which is not
+    // an error, so refusals are not counted while replaying.
+    this.replaying = true;
+    try {
+      while (this.nextOffset < end && !signal.aborted) {
+        const n = await this.consumeOnce(signal);
+        replayed += n;
+      }
+    } finally {
+      this.replaying = false;
     }
     this.logger.info('ingest partition replayed', {
       component: 'ingester',
@@ -342,8 +351,10 @@ export class Ingester extends Service {
       this.appended.inc({ tenant }, result.appended);
       db.appendedTotal += result.appended;
     }
-    for (const [reason, n] of Object.entries(result.rejectedByReason)) {
-      if (n) this.rejected.inc({ tenant, reason }, n);
+    if (!this.replaying) {
+      for (const [reason, n] of Object.entries(result.rejectedByReason)) {
+        if (n) this.rejected.inc({ tenant, reason }, n);
+      }
     }
     return result;
   }
