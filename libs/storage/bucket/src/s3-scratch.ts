@@ -23,19 +23,26 @@ export interface S3Endpoint {
  * config for it (path-style, plain HTTP allowed, one retry).
  */
 export class ScratchS3Bucket {
-  private readonly admin: S3Client;
+  private client: S3Client | undefined;
 
+  /**
+   * Nothing is contacted or built until first use, so a suite can declare one while its service
+   * is absent (its tests are then skipped and `server` may be undefined).
+   */
   constructor(
     private readonly server: S3Endpoint,
     /** A valid bucket name: 3–63 lowercase letters, digits and dashes (e.g. from `uniqueName`). */
     readonly name: string,
-  ) {
-    this.admin = new S3Client({
-      endpoint: server.endpoint,
-      region: server.region,
+  ) {}
+
+  private get admin(): S3Client {
+    this.client ??= new S3Client({
+      endpoint: this.server.endpoint,
+      region: this.server.region,
       forcePathStyle: true,
-      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+      credentials: { accessKeyId: this.server.accessKeyId, secretAccessKey: this.server.secretAccessKey },
     });
+    return this.client;
   }
 
   config(overrides: Partial<S3BucketConfig> = {}): S3BucketConfig {
@@ -80,7 +87,8 @@ export class ScratchS3Bucket {
       }
       await this.admin.send(new DeleteBucketCommand({ Bucket: this.name }));
     } finally {
-      this.admin.destroy();
+      this.client?.destroy();
+      this.client = undefined;
     }
   }
 }
