@@ -479,3 +479,45 @@ describe('POST /ingester/prepare-shutdown', () => {
     }
   });
 });
+
+describe('out-of-order window (-ingester.out-of-order-time-window)', () => {
+  it('accepts samples up to the window behind the newest, refuses older ones as too old', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'panoptes-ooo-'));
+    let p: RunningProcess | undefined;
+    try {
+      p = await startProcess(
+        testConfig(dir, (c) => {
+          c.limits.creationGracePeriodMs = 100 * 365 * 86_400_000;
+          c.ingester.outOfOrderTimeWindowMs = 10 * 60_000;
+        }),
+        nopLogger,
+        new Registry(),
+      );
+      const url = `http://127.0.0.1:${p.wiring.http.port}/api/v1/push`;
+      const send = (samples: Array<[number, number]>) =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Scope-OrgID': 'late' },
+          body: rw1([series('late_total', {}, samples)]),
+        });
+      expect((await send([[T0 + 20 * 60_000, 3]])).status).toBe(204);
+      expect((await send([[T0 + 15 * 60_000, 2]])).status).toBe(204); // 5 min late: inside the window
+      const tooOld = await send([[T0, 1]]); // 20 min late
+      expect(tooOld.status).toBe(400);
+      expect(await tooOld.text()).toMatch(/too old/);
+      const ing = p.wiring.modules.get('ingester') as Ingester;
+      const got: Array<[number, number]> = [];
+      for (const s of ing.select('late', [new Matcher('=', '__name__', 'late_total')], -Infinity, Infinity)) {
+        const it = s.iterator();
+        while (it.next()) got.push([it.t, it.v]);
+      }
+      expect(got).toEqual([
+        [T0 + 15 * 60_000, 2],
+        [T0 + 20 * 60_000, 3],
+      ]);
+    } finally {
+      await p?.manager.stopAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
