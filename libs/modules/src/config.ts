@@ -221,6 +221,12 @@ export const panoptesConfigSpec = section(
     }, { yaml: 'blocks_storage' }),
     compactor: section('compactor', {
       ring: ringSpec('ring'),
+      compactionIntervalMs: duration(3_600_000, 'How often the compactor processes every tenant it owns.', { yaml: 'compaction_interval', flag: 'compaction-interval', min: 1_000 }),
+      deletionDelayMs: duration(12 * 3_600_000, 'How long a block marked for deletion stays readable before it is deleted.', { yaml: 'deletion_delay', flag: 'deletion-delay' }),
+      partialBlockDeletionDelayMs: duration(24 * 3_600_000, 'Partial blocks (uploads that never finished) older than this are deleted; 0 never deletes them.', {
+        yaml: 'partial_block_deletion_delay',
+        flag: 'partial-block-deletion-delay',
+      }),
     }),
     ruler: section('ruler', {
       ring: ringSpec('ring'),

@@ -10,6 +10,7 @@ import { GrpcServer, HttpServer, StatusPage, unaryHandler } from '@panoptes/serv
 import { KvCasConfig, KvStore, MemoryKv, RedisKv, defaultKvCasConfig, defaultRedisKvConfig } from '@panoptes/kv';
 import {
   Lifecycler,
+  Operation,
   PartitionInstanceLifecycler,
   PartitionRingWatcher,
   Ring,
@@ -59,7 +60,8 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 import { IngesterClientPool, defaultIngesterClientPoolConfig, registerIngesterService } from '@panoptes/ingester-client';
 import { Querier } from '@panoptes/querier';
 import { QueryFrontend } from '@panoptes/query-frontend';
-import { Compactor } from '@panoptes/compactor';
+import { BlocksCleaner, COMPACTOR, Compactor, CompactorController } from '@panoptes/compactor';
+import { tenantHashSeed } from '@panoptes/proto';
 import { Ruler } from '@panoptes/ruler';
 import { AlertRouter } from '@panoptes/alert-router';
 import { haTrackerConfigOf, limitsSpec, PanoptesConfig } from './config';
@@ -489,9 +491,38 @@ export async function buildModules(
   component('querier', ['ingester-ring', 'bucket'], () => new Querier(log('querier'), registry));
   component('query-frontend', [], () => new QueryFrontend(log('query-frontend'), registry));
 
-  component('compactor', ['kv', 'bucket'], () => {
-    ringClient('compactor', config.compactor.ring, built);
-    return { service: new Compactor(log('compactor'), registry), membership: [lifecycler('compactor', config.compactor.ring, built)] };
+  component('compactor', ['kv', 'bucket', 'runtime-config'], () => {
+    const c = config.compactor;
+    const ring = ringClient('compactor', c.ring, built);
+    const membership = lifecycler('compactor', c.ring, built);
+    const limits = tenantLimits();
+    const bucket = value<Bucket>(built, 'bucket');
+    const cleaner = new BlocksCleaner(
+      { deletionDelayMs: c.deletionDelayMs, partialBlockDeletionDelayMs: c.partialBlockDeletionDelayMs },
+      bucket,
+      (tenant) => limits.forTenant(tenant).compactorBlocksRetentionPeriodMs,
+      clock,
+      log('compactor'),
+      registry,
+    );
+    // A tenant belongs to the one ACTIVE compactor owning its hash on the compactor ring.
+    const owns = (tenant: string) => {
+      try {
+        const set = ring.get(tenantHashSeed(tenant), Operation.Write, 1);
+        return set.instances[0]?.id === membership.id;
+      } catch {
+        return false; // no ACTIVE compactor yet (this one is still joining)
+      }
+    };
+    const compactor = new Compactor({ compactionIntervalMs: c.compactionIntervalMs }, bucket, cleaner, owns, log('compactor'), registry, () => {
+      try {
+        return ring.desc().instances[membership.id]?.state === 'ACTIVE';
+      } catch {
+        return false;
+      }
+    });
+    http.addControllers([CompactorController], [{ provide: COMPACTOR, useValue: compactor }]);
+    return { service: compactor, membership: [membership] };
   });
 
   component('ruler', ['kv', 'bucket'], () => {
