@@ -1,20 +1,19 @@
-import { FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { Registry } from 'prom-client';
 import {
   BlockMeta,
   CorruptBlockError,
-  encodeMeta,
   parseMeta,
   SOURCE_RECEIVE,
   TENANT_ID_EXTERNAL_LABEL,
   ThanosFile,
 } from '@panoptes/block-formats';
 import { Bucket } from '@panoptes/bucket';
+import { BlockFile, blockDataFiles, uploadBlock } from '@panoptes/bucket-index';
 import { Clock, errorMessage } from '@panoptes/common';
 import { Logger } from '@panoptes/log';
-import { BLOCK_META_FILE, BlockDirs, codeOf, TMP_FOR_DELETION_SUFFIX } from './block-dirs';
+import { BLOCK_META_FILE, BlockDirs, TMP_FOR_DELETION_SUFFIX } from './block-dirs';
 import { ShipperMetrics } from './shipper-metrics';
 import { readShipperState, writeShipperState } from './shipper-state';
 
@@ -59,11 +58,6 @@ interface TenantState {
   shipped: Map<string, number> | undefined;
 }
 
-interface LocalFile {
-  /** Path inside the block, `/`-separated: the object key below `<tenant>/<ulid>/`. */
-  rel: string;
-  path: string;
-}
 
 /**
  * Uploads the blocks the ingester cuts to object storage and keeps track of what is uploaded
@@ -238,56 +232,13 @@ export class BlockShipper {
     return result;
   }
 
-  /** Uploads the block's files, meta.json last. */
+  /** Uploads the block's files, meta.json last (`uploadBlock`: one mechanism with the compactor). */
   private async uploadBlock(tenant: string, meta: BlockMeta, signal: AbortSignal | undefined): Promise<{ files: number; bytes: number }> {
     const dir = this.dirs.blockDir(tenant, meta.ulid);
     const files = await blockDataFiles(dir, meta.ulid);
-    const prefix = `${tenant}/${meta.ulid}/`;
-    const written: string[] = [];
-    let bytes = 0;
-    try {
-      for (const f of files) {
-        bytes += await this.putFile(prefix + f.rel, f.path, signal);
-        written.push(prefix + f.rel);
-      }
-    } catch (err) {
-      await this.deletePartial(tenant, meta.ulid, written);
-      throw err;
-    }
-    const uploadedMeta = Buffer.from(encodeMeta(await metaForUpload(meta, tenant, files)));
-    await this.bucket.put(prefix + BLOCK_META_FILE, uploadedMeta, { signal });
-    return { files: files.length + 1, bytes: bytes + uploadedMeta.length };
+    return uploadBlock(this.bucket, tenant, files, await metaForUpload(meta, tenant, files), this.logger.with({ tenant }), signal);
   }
 
-  /** Streams one local file to the bucket; returns its size. */
-  private async putFile(key: string, path: string, signal: AbortSignal | undefined): Promise<number> {
-    // Opening first turns a missing file into an error here rather than inside the bucket's stream handling.
-    const handle: FileHandle = await open(path, 'r');
-    const size = (await handle.stat()).size;
-    const stream = handle.createReadStream({ autoClose: true, highWaterMark: 1 << 20 });
-    try {
-      await this.bucket.put(key, stream, { signal });
-    } finally {
-      if (!stream.closed) {
-        const closed = once(stream, 'close');
-        stream.destroy();
-        await closed.catch(() => undefined);
-      }
-    }
-    return size;
-  }
-
-  private async deletePartial(tenant: string, ulid: string, keys: readonly string[]): Promise<void> {
-    for (const key of keys) {
-      try {
-        await this.bucket.delete(key);
-      } catch (err) {
-        // Left behind without meta.json: readers ignore it and the next upload overwrites it.
-        this.logger.warn('partial block upload not cleaned up', { tenant, block: ulid, key, err: errorMessage(err) });
-        return;
-      }
-    }
-  }
 
   private async readLocalMeta(tenant: string, ulid: string): Promise<BlockMeta> {
     const file = join(this.dirs.blockDir(tenant, ulid), BLOCK_META_FILE);
@@ -347,28 +298,8 @@ export class BlockShipper {
   }
 }
 
-/**
- * The files of a block to upload before meta.json: chunk segments (in name order), index,
- * tombstones when present. A block without index or chunk segments is corrupt.
- */
-async function blockDataFiles(dir: string, ulid: string): Promise<LocalFile[]> {
-  const files: LocalFile[] = [];
-  let segments: string[];
-  try {
-    segments = (await readdir(join(dir, 'chunks'), { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
-  } catch (err) {
-    if (codeOf(err) !== 'ENOENT') throw err;
-    segments = [];
-  }
-  if (segments.length === 0) throw new CorruptBlockError(`block ${ulid} in ${dir} has no chunk segment files; remove the block`);
-  for (const name of segments) files.push({ rel: `chunks/${name}`, path: join(dir, 'chunks', name) });
-  files.push({ rel: 'index', path: join(dir, 'index') });
-  if (await exists(join(dir, 'tombstones'))) files.push({ rel: 'tombstones', path: join(dir, 'tombstones') });
-  return files;
-}
-
 /** The meta.json to upload: the local one with the tenant's label, the ingester source and the file list. */
-async function metaForUpload(meta: BlockMeta, tenant: string, files: readonly LocalFile[]): Promise<BlockMeta> {
+async function metaForUpload(meta: BlockMeta, tenant: string, files: readonly BlockFile[]): Promise<BlockMeta> {
   const thanos = meta.thanos;
   let listed: ThanosFile[] | undefined = thanos?.files;
   if (!listed || listed.length === 0) {
@@ -398,15 +329,6 @@ async function removeBlockDir(dir: string): Promise<void> {
   const doomed = dir + TMP_FOR_DELETION_SUFFIX;
   await rename(dir, doomed);
   await rm(doomed, { recursive: true, force: true });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch (err) {
-    if (codeOf(err) === 'ENOENT') return false;
-    throw err;
-  }
 }
 
 function byMinTimeThenUlid(a: { ulid: string; meta?: BlockMeta }, b: { ulid: string; meta?: BlockMeta }): number {

@@ -65,3 +65,5 @@ export type { BucketIndexUpdate, BucketIndexUpdaterConfig, CorruptedBlock, Parti
 export { BucketIndexLoader, defaultBucketIndexLoaderConfig } from './loader';
 export type { BucketIndexLoaderConfig } from './loader';
 export { isReservedTenantDir, listTenants } from './tenants';
+export { blockDataFiles, downloadBlock, uploadBlock } from './block-transfer';
+export type { BlockFile } from './block-transfer';
