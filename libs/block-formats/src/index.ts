@@ -55,3 +55,15 @@ export {
   defaultBlockWriterConfig,
 } from './block-writer';
 export { BlockParts, BlockReader, SeriesSamples } from './block-reader';
+export {
+  CompactionConfig,
+  CompactionInput,
+  CompactionResult,
+  CompactionStats,
+  CompactOptions,
+  IncompatibleBlocksError,
+  compactBlocks,
+  defaultCompactionConfig,
+} from './compact';
+export { COMPACTOR_SHARD_ID_LABEL, LabelsShardHasher, MAX_SHARDS, formatShardId } from './compact-shard';
+export { encodeTombstones } from './compact-tombstones';

@@ -1,4 +1,5 @@
-import { bool, ConfigOf, duration, int, list, oneOf, section, str } from '@panoptes/config';
+import { bool, ConfigOf, duration, int, list, oneOf, parseDuration, section, str } from '@panoptes/config';
+import { CompactionPlannerConfig, defaultCompactionPlannerConfig, validateCompactionPlannerConfig } from '@panoptes/compactor';
 import { HaTrackerConfig, validateHaTrackerConfig } from '@panoptes/distributor';
 import { TARGETS } from './targets';
 
@@ -227,6 +228,31 @@ export const panoptesConfigSpec = section(
         yaml: 'partial_block_deletion_delay',
         flag: 'partial-block-deletion-delay',
       }),
+      dataDir: str('./data/compactor', 'Local directory where the compactor downloads and writes blocks while it merges them.', { yaml: 'data_dir', flag: 'data-dir' }),
+      blockRanges: list(['2h', '12h', '24h'], 'Block ranges to compact into, each a multiple of the one before; the first is the ingesters\' block range.', {
+        yaml: 'block_ranges',
+        flag: 'block-ranges',
+      }),
+      splitAndMergeShards: int(0, 'Shards the split stage writes per block range (Mimir split-and-merge); 0 disables splitting.', {
+        yaml: 'split_and_merge_shards',
+        flag: 'split-and-merge-shards',
+        min: 0,
+      }),
+      splitGroups: int(1, 'Groups the source blocks of a range are split in, so several compactors split one tenant in parallel.', {
+        yaml: 'split_groups',
+        flag: 'split-groups',
+        min: 1,
+      }),
+      firstLevelCompactionWaitPeriodMs: duration(25 * 60_000, 'How long after upload ingester blocks wait before their first compaction (more RF copies arrive).', {
+        yaml: 'first_level_compaction_wait_period',
+        flag: 'first-level-compaction-wait-period',
+      }),
+    }, {
+      validate: (c) => {
+        const ranges = c.blockRanges.map((r) => parseDuration(r));
+        if (ranges.some((r) => r === undefined || r <= 0)) return [`compactor.block_ranges: every range must be a positive duration, got ${c.blockRanges.join(',')}`];
+        return validateCompactionPlannerConfig(compactionPlannerConfigOf(c)).map((p) => `compactor: ${p}`);
+      },
     }),
     ruler: section('ruler', {
       ring: ringSpec('ring'),
@@ -269,5 +295,21 @@ export function haTrackerConfigOf(c: {
     updateTimeoutJitterMaxMs: c.haTrackerUpdateTimeoutJitterMaxMs,
     failoverTimeoutMs: c.haTrackerFailoverTimeoutMs,
     kvPrefix: 'ha-tracker/',
+  };
+}
+
+/** The compaction planner's settings from the `compactor` section. */
+export function compactionPlannerConfigOf(c: {
+  blockRanges: string[];
+  splitAndMergeShards: number;
+  splitGroups: number;
+  firstLevelCompactionWaitPeriodMs: number;
+}): CompactionPlannerConfig {
+  return {
+    ...defaultCompactionPlannerConfig(),
+    blockRangesMs: c.blockRanges.map((r) => parseDuration(r) ?? 0),
+    splitAndMergeShards: c.splitAndMergeShards,
+    splitGroups: c.splitGroups,
+    firstLevelCompactionWaitPeriodMs: c.firstLevelCompactionWaitPeriodMs,
   };
 }

@@ -60,11 +60,11 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 import { IngesterClientPool, defaultIngesterClientPoolConfig, registerIngesterService } from '@panoptes/ingester-client';
 import { Querier } from '@panoptes/querier';
 import { QueryFrontend } from '@panoptes/query-frontend';
-import { BlocksCleaner, COMPACTOR, Compactor, CompactorController } from '@panoptes/compactor';
+import { BlocksCleaner, COMPACTOR, CompactionJobRunner, Compactor, CompactorController } from '@panoptes/compactor';
 import { tenantHashSeed } from '@panoptes/proto';
 import { Ruler } from '@panoptes/ruler';
 import { AlertRouter } from '@panoptes/alert-router';
-import { haTrackerConfigOf, limitsSpec, PanoptesConfig } from './config';
+import { compactionPlannerConfigOf, haTrackerConfigOf, limitsSpec, PanoptesConfig } from './config';
 import { COMPONENTS } from './targets';
 
 /** What a process is made of once its modules are built: the services to run, in order. */
@@ -505,16 +505,18 @@ export async function buildModules(
       log('compactor'),
       registry,
     );
-    // A tenant belongs to the one ACTIVE compactor owning its hash on the compactor ring.
-    const owns = (tenant: string) => {
+    // A tenant (its index, retention, deletions) and each job belong to the one ACTIVE compactor
+    // owning their hash on the compactor ring.
+    const owns = (key: string | number) => {
       try {
-        const set = ring.get(tenantHashSeed(tenant), Operation.Write, 1);
+        const set = ring.get(typeof key === 'string' ? tenantHashSeed(key) : key >>> 0, Operation.Write, 1);
         return set.instances[0]?.id === membership.id;
       } catch {
         return false; // no ACTIVE compactor yet (this one is still joining)
       }
     };
-    const compactor = new Compactor({ compactionIntervalMs: c.compactionIntervalMs }, bucket, cleaner, owns, log('compactor'), registry, () => {
+    const runner = new CompactionJobRunner({ workDir: c.dataDir }, bucket, clock, log('compactor'), registry);
+    const compactor = new Compactor({ compactionIntervalMs: c.compactionIntervalMs, planner: compactionPlannerConfigOf(c) }, bucket, cleaner, runner, owns, clock, log('compactor'), registry, () => {
       try {
         return ring.desc().instances[membership.id]?.state === 'ACTIVE';
       } catch {

@@ -1,22 +1,23 @@
 import { Gauge, type Registry } from 'prom-client';
 import { Bucket } from '@panoptes/bucket';
-import { listTenants } from '@panoptes/bucket-index';
-import { errorMessage } from '@panoptes/common';
+import { listTenants, readBucketIndex } from '@panoptes/bucket-index';
+import { Clock, errorMessage } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
 import { Service } from '@panoptes/services';
 import { BlocksCleaner } from './blocks-cleaner';
+import { CompactionJobRunner } from './job-runner';
+import { planCompaction } from './planner';
+import { CompactionPlannerConfig } from './planner-config';
 
 export interface CompactorConfig {
   /** How often every owned tenant is processed, ms. */
   compactionIntervalMs: number;
+  /** Which jobs to plan (block ranges, split-and-merge). */
+  planner: CompactionPlannerConfig;
 }
 
-export function defaultCompactorConfig(): CompactorConfig {
-  return { compactionIntervalMs: 3_600_000 };
-}
-
-/** Whether this compactor owns a tenant (the compactor ring; always true for a single instance). */
-export type TenantOwnership = (tenant: string) => boolean;
+/** Whether this compactor owns a key (a tenant, or a job's hash) on the compactor ring. */
+export type Ownership = (key: string | number) => boolean;
 
 /**
  * The compactor. Each cycle, for every tenant it owns on the compactor ring: the blocks cleaner
@@ -32,7 +33,9 @@ export class Compactor extends Service {
     private readonly config: CompactorConfig,
     private readonly bucket: Bucket,
     readonly cleaner: BlocksCleaner,
-    private readonly owns: TenantOwnership,
+    private readonly runner: CompactionJobRunner,
+    private readonly owns: Ownership,
+    private readonly clock: Clock,
     private readonly logger: Logger,
     registry: Registry,
     /** Whether this instance has joined its ring (the first cycle waits for it). */
@@ -71,16 +74,41 @@ export class Compactor extends Service {
     }
   }
 
-  private async doCycle(): Promise<void> {
-    const owned = (await listTenants(this.bucket)).filter((t) => this.owns(t));
-    this.lastTenants = owned;
-    for (const tenant of owned) {
+  private async doCycle(signal?: AbortSignal): Promise<void> {
+    const tenants = await listTenants(this.bucket);
+    this.lastTenants = tenants.filter((t) => this.owns(t));
+    for (const tenant of tenants) {
       try {
-        await this.cleaner.clean(tenant);
-      } catch {
-        // logged and counted by the cleaner; the next cycle retries
+        // The tenant's owner keeps its index and deletes; jobs are spread over compactors by job hash.
+        if (this.owns(tenant)) await this.cleaner.clean(tenant);
+        const ran = await this.compactTenant(tenant, signal);
+        if (ran > 0 && this.owns(tenant)) await this.cleaner.clean(tenant);
+      } catch (err) {
+        this.logger.error('tenant compaction failed; retrying next cycle', { component: 'compactor', tenant, err: errorMessage(err) });
       }
     }
+  }
+
+  /** Plans the tenant's jobs from its bucket index and runs those this compactor owns; returns how many ran. */
+  private async compactTenant(tenant: string, signal?: AbortSignal): Promise<number> {
+    let ran = 0;
+    // Each job's outputs may enable the next stage (2h -> 12h -> 24h): plan again until nothing is left.
+    for (let round = 0; round < 10 && !signal?.aborted; round++) {
+      const index = await readBucketIndex(this.bucket, tenant).catch(() => undefined);
+      if (index === undefined) return ran;
+      const plan = planCompaction(
+        { tenant, blocks: index.blocks, deletionMarked: index.blockDeletionMarks.map((m) => m.id), now: this.clock.now() },
+        this.config.planner,
+      );
+      const mine = plan.jobs.filter((j) => this.owns(j.hash));
+      if (mine.length === 0) return ran;
+      for (const job of mine) {
+        await this.runner.run(job, signal);
+        ran++;
+      }
+      if (this.owns(tenant)) await this.cleaner.clean(tenant);
+    }
+    return ran;
   }
 }
 

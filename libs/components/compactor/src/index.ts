@@ -7,3 +7,4 @@ export { defaultCompactionPlannerConfig, validateCompactionPlannerConfig, MAX_SP
 export type { CompactionPlannerConfig } from './planner-config';
 export { COMPACTOR_SHARD_ID_LABEL, compareCompactionJobs, formatCompactorShardId, parseCompactorShardId } from './planner-job';
 export type { CompactionJob, CompactionJobOutput, CompactionStage, PlannableBlock } from './planner-job';
+export * from './job-runner';

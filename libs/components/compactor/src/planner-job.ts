@@ -1,16 +1,12 @@
 import type { BucketIndexBlock } from '@panoptes/bucket-index';
+import { COMPACTOR_SHARD_ID_LABEL, formatShardId } from '@panoptes/block-formats';
 
-/**
- * External label of a block written by the split stage (Mimir's `CompactorShardIDExternalLabel`);
- * its value is `<index+1>_of_<count>` (Mimir's `sharding.FormatShardIDLabelValue`). A block without
- * it (or with an empty value) has not been split. block-formats writes the same label when
- * splitting; once it exports its constant, this one should be an alias of it.
- */
-export const COMPACTOR_SHARD_ID_LABEL = '__compactor_shard_id__';
+// The shard label is block-formats' (the compaction writes it); re-exported for planner users.
+export { COMPACTOR_SHARD_ID_LABEL };
 
-/** `"<index+1>_of_<count>"` for a 0-based shard index. */
+/** `"<index+1>_of_<count>"` for a 0-based shard index (the label value block-formats writes). */
 export function formatCompactorShardId(index: number, count: number): string {
-  return `${index + 1}_of_${count}`;
+  return formatShardId(index, count);
 }
 
 const SHARD_ID_RE = /^([1-9][0-9]*)_of_([1-9][0-9]*)$/;

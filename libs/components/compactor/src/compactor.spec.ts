@@ -1,0 +1,88 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { BlockReader } from '@panoptes/block-formats';
+import { FilesystemBucket, defaultFilesystemBucketConfig } from '@panoptes/bucket';
+import { blockDataFiles, downloadBlock, readBucketIndex, uploadBlock } from '@panoptes/bucket-index';
+import { FakeClock } from '@panoptes/common';
+import { nopLogger } from '@panoptes/log';
+import { Head, defaultHeadConfig } from '@panoptes/tsdb';
+import { seriesHash53OfLabels } from '@panoptes/proto';
+import { BlocksCleaner } from './blocks-cleaner';
+import { Compactor } from './compactor';
+import { CompactionJobRunner } from './job-runner';
+import { defaultCompactionPlannerConfig } from './planner-config';
+
+const H = 3_600_000;
+const BASE = Math.floor((Date.now() - 30 * H) / (2 * H)) * 2 * H;
+
+/** One 2h block of `series` series × 120 samples (15 s apart) cut from a head, as an ingester would. */
+async function cutBlock(dir: string, series: number): Promise<string> {
+  const head = new Head(defaultHeadConfig(), 'team-r', nopLogger, new Registry());
+  const app = head.appender();
+  for (let s = 0; s < series; s++) {
+    const names = ['__name__', 'pod'];
+    const values = ['rf_total', `p${s}`];
+    const ref = head.getOrCreateSeries(seriesHash53OfLabels(names, values), names, values);
+    for (let i = 0; i < 120; i++) app.append(ref, BASE + i * 15_000, s * 1000 + i);
+  }
+  app.commit();
+  const meta = await head.cutBlock(BASE, BASE + 2 * H, dir, { externalLabels: { __org_id__: 'team-r' } });
+  return meta!.ulid;
+}
+
+async function samplesOf(dir: string): Promise<string[]> {
+  const reader = await BlockReader.open(dir);
+  const out: string[] = [];
+  for (const ref of reader.index.allPostings()) {
+    const s = reader.samples(ref);
+    const labels = s.labels.map((l) => l.join('=')).join(',');
+    s.timestamps.forEach((t, i) => out.push(`${labels} ${t} ${s.values[i]}`));
+  }
+  return out.sort();
+}
+
+describe('Compactor cycle (vertical compaction of replication-factor copies)', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('merges three overlapping RF copies into one block holding exactly one copy of the samples, and deletes the sources after the delay', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'compactor-rf-'));
+    const bucket = new FilesystemBucket({ ...defaultFilesystemBucketConfig(), dir: join(dir, 'bucket') }, nopLogger);
+    const local = join(dir, 'ingesters');
+    for (let copy = 0; copy < 3; copy++) {
+      const ulid = await cutBlock(join(local, String(copy)), 50);
+      const blockDir = join(local, String(copy), ulid);
+      const { meta } = await BlockReader.open(blockDir);
+      await uploadBlock(bucket, 'team-r', await blockDataFiles(blockDir, ulid), meta, nopLogger);
+    }
+    const expected = await samplesOf(join(local, '0', readdirSync(join(local, '0'))[0]));
+
+    const clock = new FakeClock(Date.now() + H); // past the first-level wait period after upload
+    const registry = new Registry();
+    const cleaner = new BlocksCleaner({ deletionDelayMs: 0, partialBlockDeletionDelayMs: 0 }, bucket, () => 0, clock, nopLogger, registry);
+    const runner = new CompactionJobRunner({ workDir: join(dir, 'work') }, bucket, clock, nopLogger, registry);
+    const compactor = new Compactor(
+      { compactionIntervalMs: 60_000, planner: defaultCompactionPlannerConfig() },
+      bucket,
+      cleaner,
+      runner,
+      () => true,
+      clock,
+      nopLogger,
+      registry,
+    );
+    await compactor.runCycle();
+
+    const index = await readBucketIndex(bucket, 'team-r');
+    expect(index.blocks).toHaveLength(1);
+    const [block] = index.blocks;
+    expect(block.compactionLevel).toBe(2);
+    expect(block.source).toBe('compactor');
+    const out = join(dir, 'check');
+    await downloadBlock(bucket, 'team-r', block.id, out);
+    expect(await samplesOf(out)).toEqual(expected);
+    expect(expected).toHaveLength(50 * 120);
+  });
+});
