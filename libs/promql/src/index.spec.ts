@@ -1,4 +1,4 @@
-import { PromQLParseError, formatExpr, parseExpr, parseTestScript, runTestScript } from '@panoptes/promql';
+import { PromQLParseError, formatExpr, parseExpr, parseTestScript, runTestScript } from './index';
 
 describe('@panoptes/promql public surface', () => {
   it('parses, prints and reports errors through the package entry point', () => {
