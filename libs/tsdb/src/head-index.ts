@@ -24,9 +24,10 @@ export class HeadIndex implements IndexReader {
     return out;
   }
 
-  add(ref: number, labels: InternedLabels): void {
+  /** Indexes series `ref` with the interned labels `labels[from, to)` (all of them by default). */
+  add(ref: number, labels: InternedLabels, from = 0, to = labels.length): void {
     this.all.append(ref);
-    for (let i = 0; i < labels.length; i += 2) {
+    for (let i = from; i < to; i += 2) {
       let values = this.byName.get(labels[i]);
       if (!values) this.byName.set(labels[i], (values = new Map()));
       let list = values.get(labels[i + 1]);

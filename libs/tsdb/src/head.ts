@@ -190,12 +190,29 @@ export class Head implements AppendTarget {
    * series hash as a 53-bit integer (`seriesHash53` from `@panoptes/proto`, the decoder's hash); series with equal hashes are told apart by their labels.
    */
   getOrCreateSeries(hash: number, names: readonly string[], values: readonly string[]): number {
+    return this.getOrCreateSeriesWithKey(hash, names, values, undefined, 0, 0);
+  }
+
+  /**
+   * `getOrCreateSeries` when the caller also has the labels' canonical key (the bytes their hash
+   * was computed over: `buf[keyStart, keyEnd)`, see series-key.ts), which a new series keeps
+   * without re-encoding it. `key` undefined: built from the strings.
+   */
+  getOrCreateSeriesWithKey(
+    hash: number,
+    names: readonly string[],
+    values: readonly string[],
+    key: Buffer | undefined,
+    keyStart: number,
+    keyEnd: number,
+  ): number {
     const ref = this.store.find(hash, names, values);
     if (ref !== 0) return ref;
     this.validateNewSeries(hash, names, values);
-    const created = this.store.create(hash, names, values);
+    const created = key === undefined ? this.store.create(hash, names, values) : this.store.create(hash, names, values, key, keyStart, keyEnd);
     const p = this.store.page(created)!;
-    this.index.add(created, p.labels(created & PAGE_MASK));
+    const i = created & PAGE_MASK;
+    this.index.add(created, p.arena, p.labelOff[i], p.labelOff[i] + p.labelLen[i]);
     this.metrics.series.inc();
     return created;
   }
@@ -207,6 +224,15 @@ export class Head implements AppendTarget {
    */
   lookupSeriesBytes(hash: number, buf: Uint8Array, refs: Uint32Array, from: number, to: number): number {
     return this.store.findBytes(hash, buf, refs, from, to);
+  }
+
+  /**
+   * The ref of an existing series whose canonical key (series-key.ts; the bytes its hash was
+   * computed over) is `buf[keyStart, keyEnd)`, or 0. The fastest lookup: remote write 1.0 bodies
+   * carry the key contiguously (`DecodedWriteRequest.seriesKeyStart/End`).
+   */
+  lookupSeriesKey(hash: number, buf: Uint8Array, keyStart: number, keyEnd: number): number {
+    return this.store.findKey(hash, buf, keyStart, keyEnd);
   }
 
   /** How many series have label `name` = `value` (the postings list's length). */

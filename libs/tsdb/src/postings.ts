@@ -5,29 +5,45 @@
  */
 export const EMPTY_POSTINGS = new Uint32Array(0);
 
-/** A growable sorted list of refs. Appends must be ascending (the head hands out refs in order). */
+/**
+ * A growable sorted list of refs. Appends must be ascending (the head hands out refs in order).
+ * A list of one ref (a label value only one series has, e.g. a pod name) keeps it in a field and
+ * allocates no array: a typed array costs more than a hundred bytes and a slow allocation.
+ */
 export class RefList {
-  private buf: Uint32Array;
+  private buf: Uint32Array | undefined;
+  private first = 0;
   private len = 0;
 
-  constructor(initialCapacity = 4) {
-    this.buf = new Uint32Array(initialCapacity);
-  }
+  constructor(private readonly initialCapacity = 4) {}
 
   append(ref: number): void {
-    if (this.len > 0 && ref <= this.buf[this.len - 1]) {
-      throw new RangeError(`postings refs must be appended in ascending order: ${ref} after ${this.buf[this.len - 1]}`);
+    const len = this.len;
+    if (len === 0) {
+      this.first = ref;
+      this.len = 1;
+      return;
     }
-    if (this.len === this.buf.length) {
-      const next = new Uint32Array(this.buf.length * 2);
-      next.set(this.buf);
-      this.buf = next;
+    const last = this.buf === undefined ? this.first : this.buf[len - 1];
+    if (ref <= last) {
+      throw new RangeError(`postings refs must be appended in ascending order: ${ref} after ${last}`);
     }
-    this.buf[this.len++] = ref;
+    let buf = this.buf;
+    if (buf === undefined) {
+      buf = this.buf = new Uint32Array(Math.max(2, this.initialCapacity));
+      buf[0] = this.first;
+    } else if (len === buf.length) {
+      const next = new Uint32Array(buf.length * 2);
+      next.set(buf);
+      buf = this.buf = next;
+    }
+    buf[len] = ref;
+    this.len = len + 1;
   }
 
   /** A view of the current contents; valid until the next append or removal. */
   view(): Uint32Array {
+    if (this.buf === undefined) return this.len === 0 ? EMPTY_POSTINGS : Uint32Array.of(this.first);
     return this.buf.subarray(0, this.len);
   }
 
@@ -37,10 +53,18 @@ export class RefList {
 
   /** Keeps only the refs for which `keep` is true; returns how many were removed. */
   retain(keep: (ref: number) => boolean): number {
+    const buf = this.buf;
+    if (buf === undefined) {
+      if (this.len === 1 && !keep(this.first)) {
+        this.len = 0;
+        return 1;
+      }
+      return 0;
+    }
     let w = 0;
     for (let r = 0; r < this.len; r++) {
-      const ref = this.buf[r];
-      if (keep(ref)) this.buf[w++] = ref;
+      const ref = buf[r];
+      if (keep(ref)) buf[w++] = ref;
     }
     const removed = this.len - w;
     this.len = w;

@@ -30,6 +30,7 @@ export class MemChunk {
 }
 
 const INITIAL_CAPACITY = 16;
+const NO_KEY = Buffer.alloc(0);
 
 function grown<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T, capacity: number, fill?: number): T {
   const next = new (a.constructor as new (n: number) => T)(capacity);
@@ -59,6 +60,15 @@ export class SeriesPage {
   labelLen = new Uint16Array(INITIAL_CAPACITY);
   arena = new Uint32Array(INITIAL_CAPACITY * 8);
   arenaLen = 0;
+  /**
+   * Canonical keys (series-key.ts): keyArena[keyRange[2i] … keyRange[2i]+keyRange[2i+1]) holds
+   * series i's labels as the bytes its hash is computed over, for lookups by a request's bytes
+   * (offset and length side by side: one cache line per lookup). Derived from the labels (never
+   * in snapshots); the arena is trimmed to size once the page is full.
+   */
+  keyRange = new Uint32Array(INITIAL_CAPACITY * 2);
+  keyArena = new Uint8Array(INITIAL_CAPACITY * 128);
+  keyArenaLen = 0;
 
   /** Timestamp (ms) of the newest sample appended; -Infinity before the first. */
   lastT = new Float64Array(INITIAL_CAPACITY).fill(-Infinity);
@@ -92,8 +102,20 @@ export class SeriesPage {
 
   constructor(readonly base: number) {}
 
-  /** Takes slot `i` (at or after every slot taken so far) for a series with interned labels labels[0, n). */
-  allocate(i: number, hashLo: number, hashHi: number, labels: ArrayLike<number>, n = labels.length): void {
+  /**
+   * Takes slot `i` (at or after every slot taken so far) for a series with interned labels
+   * labels[0, n) and canonical key key[keyFrom, keyTo).
+   */
+  allocate(
+    i: number,
+    hashLo: number,
+    hashHi: number,
+    labels: ArrayLike<number>,
+    n = labels.length,
+    key: Buffer = NO_KEY,
+    keyFrom = 0,
+    keyTo = key.length,
+  ): void {
     if (i >= this.capacity) {
       let capacity = this.capacity * 2;
       while (capacity <= i) capacity *= 2;
@@ -108,6 +130,16 @@ export class SeriesPage {
     this.labelOff[i] = this.arenaLen;
     this.labelLen[i] = n;
     this.arenaLen += n;
+    const keyLen = keyTo - keyFrom;
+    if (this.keyArenaLen + keyLen > this.keyArena.length) {
+      let size = this.keyArena.length * 2;
+      while (size < this.keyArenaLen + keyLen) size *= 2;
+      this.keyArena = grown(this.keyArena, size);
+    }
+    key.copy(this.keyArena, this.keyArenaLen, keyFrom, keyTo);
+    this.keyRange[2 * i] = this.keyArenaLen;
+    this.keyRange[2 * i + 1] = keyLen;
+    this.keyArenaLen += keyLen;
     this.hashLo[i] = hashLo;
     this.hashHi[i] = hashHi;
     this.alive[i] = 1;
@@ -117,6 +149,11 @@ export class SeriesPage {
     }
     this.used = i + 1;
     this.live++;
+    if (this.used === PAGE_SIZE) {
+      // No series is added to a full page: give back the arenas' doubling slack.
+      this.keyArena = this.keyArena.slice(0, this.keyArenaLen);
+      this.arena = this.arena.slice(0, this.arenaLen);
+    }
   }
 
   labels(i: number): Uint32Array {
@@ -143,6 +180,7 @@ export class SeriesPage {
     this.hashHi = grown(this.hashHi, capacity);
     this.labelOff = grown(this.labelOff, capacity);
     this.labelLen = grown(this.labelLen, capacity);
+    this.keyRange = grown(this.keyRange, capacity * 2);
     this.lastT = grown(this.lastT, capacity, -Infinity);
     this.lastHi = grown(this.lastHi, capacity);
     this.lastLo = grown(this.lastLo, capacity);

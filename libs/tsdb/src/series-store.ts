@@ -1,5 +1,6 @@
 import { Labels } from '@panoptes/block-formats';
 import { SymbolTable } from './symbols';
+import { SeriesKeyBuilder, bytesEqual } from './series-key';
 
 const TWO_32 = 0x1_0000_0000;
 /** Low 32 bits of a 53-bit series hash. */
@@ -15,8 +16,8 @@ const MIN_TABLE = 64;
 /**
  * The head's series: ref → state through `SeriesPage`s, and series hash → ref through an
  * open-addressing table (linear probing over a Uint32Array of [ref, hashLo] pairs). Several series
- * may share a hash: lookups walk the probe sequence and compare interned labels with the caller's,
- * so a collision never merges two series.
+ * may share a hash: lookups walk the probe sequence and compare interned labels (or canonical keys,
+ * series-key.ts) with the caller's, so a collision never merges two series.
  *
  * Refs start at 1 (0 marks an empty table slot), ascend and are never reused.
  */
@@ -26,6 +27,9 @@ export class SeriesStore {
   private table = new Uint32Array(MIN_TABLE * 2);
   private tableUsed = 0; // live entries and tombstones
   private live = 0;
+  private readonly keys = new SeriesKeyBuilder();
+  /** Scratch for a new series' symbol ids (copied into its page). */
+  private ids = new Uint32Array(64);
 
   constructor(private symbols: SymbolTable) {}
 
@@ -75,6 +79,28 @@ export class SeriesStore {
     }
   }
 
+  /**
+   * `find` for labels given as their canonical key, `buf[keyStart, keyEnd)` (a remote write 1.0
+   * series' label bytes, `DecodedWriteRequest.seriesKeyStart/End`): one byte comparison per
+   * candidate, no symbol table access. Equal keys mean equal labels (and so equal hashes): the
+   * high hash word is not compared, which saves a cache miss per lookup.
+   */
+  findKey(hash: number, buf: Uint8Array, keyStart: number, keyEnd: number): number {
+    const lo = hashLow(hash);
+    const len = keyEnd - keyStart;
+    const table = this.table;
+    const mask = (table.length >>> 1) - 1;
+    for (let slot = lo & mask; ; slot = (slot + 1) & mask) {
+      const ref = table[slot * 2];
+      if (ref === EMPTY) return 0;
+      if (ref === TOMBSTONE || table[slot * 2 + 1] !== lo) continue;
+      const p = this.pages[ref >>> PAGE_BITS]!;
+      const i = ref & PAGE_MASK;
+      const range = p.keyRange;
+      if (range[2 * i + 1] === len && bytesEqual(p.keyArena, range[2 * i], buf, keyStart, len)) return ref;
+    }
+  }
+
   private sameLabelBytes(p: SeriesPage, i: number, buf: Uint8Array, refs: Uint32Array, from: number, to: number): boolean {
     if (p.labelLen[i] !== (to - from) * 2) return false;
     const off = p.labelOff[i];
@@ -87,20 +113,29 @@ export class SeriesStore {
     return true;
   }
 
-  /** Adds a series with these (sorted, validated) labels; returns its ref. */
-  create(hash: number, names: readonly string[], values: readonly string[]): number {
+  /**
+   * Adds a series with these (sorted, validated) labels; returns its ref. `key` is their canonical
+   * key when the caller has it (a request's bytes), else it is built from the strings.
+   */
+  create(hash: number, names: readonly string[], values: readonly string[], key?: Buffer, keyStart = 0, keyEnd = key?.length ?? 0): number {
     const ref = this.nextRef;
     if (ref >= TOMBSTONE) throw new RangeError('the head ran out of series refs (2^32); restart the ingester to reset them');
     const pageIndex = ref >>> PAGE_BITS;
     let p = this.pages[pageIndex];
     if (p === undefined) this.pages[pageIndex] = p = new SeriesPage(pageIndex << PAGE_BITS);
-    const ids = new Uint32Array(names.length * 2);
+    if (this.ids.length < names.length * 2) this.ids = new Uint32Array(names.length * 4);
+    const ids = this.ids;
     for (let k = 0; k < names.length; k++) {
       ids[2 * k] = this.symbols.intern(names[k]);
       ids[2 * k + 1] = this.symbols.intern(values[k]);
     }
+    if (key === undefined) {
+      key = this.keys.build(names, values);
+      keyStart = 0;
+      keyEnd = key.length;
+    }
     const lo = hashLow(hash);
-    p.allocate(ref & PAGE_MASK, lo, hashHigh(hash), ids);
+    p.allocate(ref & PAGE_MASK, lo, hashHigh(hash), ids, names.length * 2, key, keyStart, keyEnd);
     this.nextRef++;
     this.live++;
     this.insert(ref, lo);
@@ -116,7 +151,14 @@ export class SeriesStore {
     const pageIndex = ref >>> PAGE_BITS;
     let p = this.pages[pageIndex];
     if (p === undefined) this.pages[pageIndex] = p = new SeriesPage(pageIndex << PAGE_BITS);
-    p.allocate(ref & PAGE_MASK, hashLo, hashHi, labels, labelCount);
+    const names = new Array<string>(labelCount >>> 1);
+    const values = new Array<string>(labelCount >>> 1);
+    for (let k = 0; k < names.length; k++) {
+      names[k] = this.symbols.get(labels[2 * k]);
+      values[k] = this.symbols.get(labels[2 * k + 1]);
+    }
+    const key = this.keys.build(names, values);
+    p.allocate(ref & PAGE_MASK, hashLo, hashHi, labels, labelCount, key, 0, key.length);
     this.nextRef = ref + 1;
     this.live++;
     this.insert(ref, hashLo);

@@ -40,6 +40,23 @@ describe('postings', () => {
     expect(l.retain((r) => r % 4 === 0)).toBe(50);
     expect([...l.view()].slice(0, 3)).toEqual([0, 4, 8]);
   });
+
+  it.each<[string, number[], (r: number) => boolean, number[], number]>([
+    ['empty', [], () => true, [], 0],
+    ['one ref, kept', [7], () => true, [7], 0],
+    ['one ref, removed', [7], () => false, [], 1],
+    ['two refs (the second append moves the first into an array)', [7, 9], (r) => r === 9, [9], 1],
+  ])('RefList of few refs reads, retains and appends like a long one: %s', (_name, refs, keep, kept, removed) => {
+    const l = new RefList();
+    for (const r of refs) l.append(r);
+    expect([...l.view()]).toEqual(refs);
+    expect(l.length).toBe(refs.length);
+    expect(l.retain(keep)).toBe(removed);
+    expect([...l.view()]).toEqual(kept);
+    if (kept.length > 0) expect(() => l.append(kept[kept.length - 1])).toThrow('ascending order');
+    l.append(100);
+    expect([...l.view()]).toEqual([...kept, 100]);
+  });
 });
 
 describe('Matcher', () => {

@@ -7,6 +7,7 @@ import { HeadConfig, HeadSeries, Matcher } from '@panoptes/tsdb';
 import { Service } from '@panoptes/services';
 import { CompactionResult, HeadCompactor } from './head-compactor';
 import { LocalSeriesLimits, TenantAppendResult, TenantDb } from './tenant-db';
+import { LabelStringCache } from './label-string-cache';
 
 export interface IngesterConfig {
   /** The per-tenant TSDB head's settings (block range, out-of-order window, chunk size). */
@@ -53,6 +54,8 @@ export interface IngesterDurability {
  */
 export class Ingester extends Service {
   private readonly tenants = new Map<string, TenantDb>();
+  /** Strings of new series' labels, shared by the tenants' `TenantDb`s (bounded). */
+  readonly labelStrings = new LabelStringCache();
   private readonly decoder = new RemoteWriteDecoder();
   private nextOffset = 0;
   /** Outcomes of the most recently applied records, by offset (see `whenApplied`). */
@@ -139,7 +142,7 @@ export class Ingester extends Service {
   tenantDb(tenant: string): TenantDb {
     let db = this.tenants.get(tenant);
     if (db === undefined) {
-      db = TenantDb.create(tenant, this.config.head, this.logger.with({ tenant }));
+      db = TenantDb.create(tenant, this.config.head, this.logger.with({ tenant }), this.labelStrings);
       this.tenants.set(tenant, db);
     }
     return db;

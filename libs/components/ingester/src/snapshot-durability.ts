@@ -44,7 +44,7 @@ export class SnapshotDurability implements IngesterDurability {
     if (loaded === undefined) return undefined;
     this.lastOffset = loaded.offset;
     for (const [tenant, head] of loaded.heads) {
-      const db = new TenantDb(tenant, head);
+      const db = new TenantDb(tenant, head, ingester.labelStrings);
       db.recountPerMetric();
       ingester.setTenantDb(db);
     }

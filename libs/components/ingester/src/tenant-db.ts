@@ -3,6 +3,7 @@ import { ValidationError } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
 import { DecodedWriteRequest, LABEL_REF_STRIDE, MetricType, seriesHash53 } from '@panoptes/proto';
 import { AppendSummary, Head, HeadAppender, HeadConfig } from '@panoptes/tsdb';
+import { LabelStringCache } from './label-string-cache';
 
 /** Series limits of one tenant on this ingester (already divided among ingesters/partitions). */
 export interface LocalSeriesLimits {
@@ -46,11 +47,13 @@ export class TenantDb {
   constructor(
     readonly tenant: string,
     readonly head: Head,
+    /** Strings of new series' labels (may be shared by every tenant of an ingester). */
+    private readonly strings = new LabelStringCache(),
   ) {}
 
-  static create(tenant: string, config: HeadConfig, logger: Logger): TenantDb {
+  static create(tenant: string, config: HeadConfig, logger: Logger, strings?: LabelStringCache): TenantDb {
     // Each head gets its own registry: the ingester publishes per-tenant figures itself.
-    return new TenantDb(tenant, new Head(config, tenant, logger, new Registry()));
+    return new TenantDb(tenant, new Head(config, tenant, logger, new Registry()), strings);
   }
 
   /** Appends every series and sample of `req` (decoded with this tenant's hash seed). */
@@ -67,7 +70,8 @@ export class TenantDb {
       const from = req.seriesLabelStart[s];
       const to = req.seriesLabelEnd[s];
       const hash = seriesHash53(req.seriesHashHi[s], req.seriesHashLo[s]);
-      let ref = head.lookupSeriesBytes(hash, buf, refs, from, to);
+      const keyStart = req.seriesKeyStart[s];
+      let ref = keyStart >= 0 ? head.lookupSeriesKey(hash, buf, keyStart, req.seriesKeyEnd[s]) : head.lookupSeriesBytes(hash, buf, refs, from, to);
       if (ref === 0) {
         const refused = this.checkNewSeries(req, s, limits);
         if (refused !== undefined) {
@@ -124,13 +128,20 @@ export class TenantDb {
     const names = new Array<string>(to - from);
     const values = new Array<string>(to - from);
     let metric = '';
+    const strings = this.strings;
+    const buf = req.buf;
+    const refs = req.labelRefs;
     for (let e = from; e < to; e++) {
       const r = e * LABEL_REF_STRIDE;
-      names[e - from] = req.buf.toString('utf8', req.labelRefs[r], req.labelRefs[r] + req.labelRefs[r + 1]);
-      values[e - from] = req.buf.toString('utf8', req.labelRefs[r + 2], req.labelRefs[r + 2] + req.labelRefs[r + 3]);
+      names[e - from] = strings.get(buf, refs[r], refs[r + 1]);
+      values[e - from] = strings.get(buf, refs[r + 2], refs[r + 3]);
       if (names[e - from] === METRIC_NAME) metric = values[e - from];
     }
-    const ref = this.head.getOrCreateSeries(hash, names, values);
+    const keyStart = req.seriesKeyStart[s];
+    const ref =
+      keyStart >= 0
+        ? this.head.getOrCreateSeriesWithKey(hash, names, values, req.buf, keyStart, req.seriesKeyEnd[s])
+        : this.head.getOrCreateSeries(hash, names, values);
     this.perMetric.set(metric, (this.perMetric.get(metric) ?? 0) + 1);
     return ref;
   }

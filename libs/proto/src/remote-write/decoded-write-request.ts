@@ -93,6 +93,10 @@ const EMPTY = Buffer.alloc(0);
  * - `timestamps[i]` (ms since the epoch, exact within ±2^53) and `values[i]`.
  * - `seriesHashHi[s]`/`seriesHashLo[s]`: the series hash (see hash/series-hash.ts), seeded with the
  *   seed given to `decode`; `seriesFlags[s]`: SERIES_FLAG_* bits.
+ * - `seriesKeyStart[s]`/`seriesKeyEnd[s]`: where the series' canonical key (the bytes its hash is
+ *   computed over, see hash/series-hash.ts) lies contiguously in `buf`, or -1 when it does not
+ *   (2.0, unusual 1.0 encodings, labels changed after decoding). Lets a consumer compare a whole
+ *   label set with one byte comparison.
  * - `seriesHistogramCount[s]`: native histograms in the series (not decoded: they are rejected).
  * - `seriesCreatedTimestamp[s]`: 2.0 `created_timestamp` (0 = unset, always 0 for 1.0).
  * - exemplar x belongs to series `exemplarSeries[x]`, labels `[exemplarLabelStart[x], exemplarLabelStart[x+1])`
@@ -129,6 +133,8 @@ export class DecodedWriteRequest {
   seriesHashHi: Uint32Array;
   seriesHashLo: Uint32Array;
   seriesFlags: Uint8Array;
+  seriesKeyStart: Int32Array;
+  seriesKeyEnd: Uint32Array;
   seriesHistogramCount: Uint32Array;
   seriesCreatedTimestamp: Float64Array;
   labelRefs: Uint32Array;
@@ -158,6 +164,8 @@ export class DecodedWriteRequest {
     this.seriesHashHi = new Uint32Array(initialSeries);
     this.seriesHashLo = new Uint32Array(initialSeries);
     this.seriesFlags = new Uint8Array(initialSeries);
+    this.seriesKeyStart = new Int32Array(initialSeries);
+    this.seriesKeyEnd = new Uint32Array(initialSeries);
     this.seriesHistogramCount = new Uint32Array(initialSeries);
     this.seriesCreatedTimestamp = new Float64Array(initialSeries);
     this.labelRefs = new Uint32Array(initialSeries * 8 * LABEL_REF_STRIDE);
@@ -303,6 +311,9 @@ export class DecodedWriteRequest {
     const old = this.seriesFlags[s];
     const flags = this.hasher.hashEntries(this.buf, this.labelRefs, this.seriesLabelStart[s], this.seriesLabelEnd[s], this.hashSeed);
     this.setHash(s, flags);
+    // The labels no longer match the bytes in the body.
+    this.seriesKeyStart[s] = -1;
+    this.seriesKeyEnd[s] = 0;
     this.unsortedSeriesCount += (flags & SERIES_FLAG_UNSORTED_LABELS) - (old & SERIES_FLAG_UNSORTED_LABELS);
     this.invalidUtf8Count += ((flags & SERIES_FLAG_INVALID_UTF8) - (old & SERIES_FLAG_INVALID_UTF8)) / SERIES_FLAG_INVALID_UTF8;
   }
@@ -358,6 +369,8 @@ export class DecodedWriteRequest {
     this.seriesHashHi = new Uint32Array(n);
     this.seriesHashLo = new Uint32Array(n);
     this.seriesFlags = new Uint8Array(n);
+    this.seriesKeyStart = new Int32Array(n);
+    this.seriesKeyEnd = new Uint32Array(n);
     this.seriesHistogramCount = new Uint32Array(n);
     this.seriesCreatedTimestamp = new Float64Array(n);
   }
@@ -373,6 +386,8 @@ export class DecodedWriteRequest {
       this.seriesHashHi = growU32(this.seriesHashHi, n);
       this.seriesHashLo = growU32(this.seriesHashLo, n);
       this.seriesFlags = growU8(this.seriesFlags, n);
+      this.seriesKeyStart = growI32(this.seriesKeyStart, n);
+      this.seriesKeyEnd = growU32(this.seriesKeyEnd, n);
       this.seriesHistogramCount = growU32(this.seriesHistogramCount, n);
       this.seriesCreatedTimestamp = growF64(this.seriesCreatedTimestamp, n);
     }
@@ -398,6 +413,8 @@ export class DecodedWriteRequest {
         ? this.hasher.hashInPlace(this.buf, keyStart, keyEnd, this.labelRefs, from, to, this.hashSeed)
         : this.hasher.hashEntries(this.buf, this.labelRefs, from, to, this.hashSeed);
     this.setHash(s, flags);
+    this.seriesKeyStart[s] = keyStart >= 0 ? keyStart : -1;
+    this.seriesKeyEnd[s] = keyStart >= 0 ? keyEnd : 0;
     if (flags !== 0) {
       if (flags & SERIES_FLAG_UNSORTED_LABELS) this.unsortedSeriesCount++;
       if (flags & SERIES_FLAG_INVALID_UTF8) this.invalidUtf8Count++;

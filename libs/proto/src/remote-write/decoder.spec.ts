@@ -1,4 +1,5 @@
 import { PanoptesError, ValidationError } from '@panoptes/common';
+import { murmur3x86_128 } from '../hash/murmur3';
 import { SERIES_FLAG_INVALID_UTF8, SERIES_FLAG_UNSORTED_LABELS, seriesHashOfLabels } from '../hash/series-hash';
 import { materialise, normaliseV1Input, normaliseV2Input } from '../testing/reference';
 import { MetricType } from './decoded-write-request';
@@ -274,6 +275,40 @@ describe('RemoteWriteDecoder flags', () => {
     expect(d.seriesString(0)).toBe('{__name__="up", job="a\\"b"}');
     expect(d.metricName(0)).toBe('up');
     expect(d.metricName(1)).toBeUndefined();
+  });
+});
+
+describe('RemoteWriteDecoder series keys', () => {
+  const labels = [
+    { name: '__name__', value: 'up' },
+    { name: 'job', value: 'node' },
+  ];
+
+  it('points each remote write 1.0 series at its canonical key bytes in the body', () => {
+    const body = encodeWriteRequestV1({ timeseries: [{ labels, samples: [{ timestamp: 1, value: 1 }] }, { labels: labels.slice(0, 1) }] });
+    const req = new RemoteWriteDecoder().decode(body, 1, 7);
+    for (let s = 0; s < 2; s++) {
+      expect(req.seriesKeyStart[s]).toBeGreaterThanOrEqual(0);
+      // The hash is computed over exactly these bytes.
+      const key = body.subarray(req.seriesKeyStart[s], req.seriesKeyEnd[s]);
+      const out = new Uint32Array(4);
+      murmur3x86_128(key, 0, key.length, 7, out);
+      expect([out[0], out[1]]).toEqual([req.seriesHashHi[s], req.seriesHashLo[s]]);
+    }
+  });
+
+  it.each<[string, () => ReturnType<RemoteWriteDecoder['decode']>]>([
+    ['remote write 2.0 (strings in a symbol table)', () => new RemoteWriteDecoder().decode(encodeWriteRequestV2({ timeseries: [{ labels }] }), 2)],
+    [
+      'a 1.0 series whose labels were changed after decoding',
+      () => {
+        const req = new RemoteWriteDecoder().decode(encodeWriteRequestV1({ timeseries: [{ labels }] }), 1);
+        req.dropLabel(0, req.seriesLabelStart[0] + 1);
+        return req;
+      },
+    ],
+  ])('has no key region for %s', (_name, decode) => {
+    expect(decode().seriesKeyStart[0]).toBe(-1);
   });
 });
 

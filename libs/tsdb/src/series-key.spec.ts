@@ -1,0 +1,105 @@
+import { readFile, rm, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { nopLogger } from '@panoptes/log';
+import { RemoteWriteDecoder, encodeWriteRequestV1, murmur3x86_128, seriesHashOfLabels, seriesHash53 } from '@panoptes/proto';
+import { defaultHeadConfig } from './head-config';
+import { readHeadSnapshot, writeHeadSnapshot } from './head-snapshot';
+import { SeriesKeyBuilder } from './series-key';
+import { newHead, seriesRef, split } from './testing/head-test-util';
+
+/** Series of a remote write 1.0 body as the ingester sees them: key region and hash per series. */
+function decoded(series: Array<Record<string, string>>) {
+  const body = encodeWriteRequestV1({
+    timeseries: series.map((s) => {
+      const [names, values] = split(s);
+      return { labels: names.map((name, i) => ({ name, value: values[i] })), samples: [{ timestamp: 1, value: 1 }] };
+    }),
+  });
+  const req = new RemoteWriteDecoder().decode(body, 1, 0);
+  return series.map((_, s) => ({
+    buf: req.buf,
+    keyStart: req.seriesKeyStart[s],
+    keyEnd: req.seriesKeyEnd[s],
+    hash: seriesHash53(req.seriesHashHi[s], req.seriesHashLo[s]),
+  }));
+}
+
+const CASES: Array<[string, Record<string, string>]> = [
+  ['ASCII labels', { __name__: 'up', job: 'node', instance: '10.0.0.1:9100' }],
+  ['non-ASCII values', { __name__: 'temp', city: 'Zürich', icon: '🌡️' }],
+  ['a value over 127 bytes (two-byte length varints)', { __name__: 'long', v: 'x'.repeat(300) }],
+];
+
+describe('SeriesKeyBuilder', () => {
+  it.each(CASES)('builds the bytes a remote write 1.0 body carries and the series hash covers: %s', (_name, labels) => {
+    const [names, values] = split(labels);
+    const key = Buffer.from(new SeriesKeyBuilder().build(names, values));
+    const [d] = decoded([labels]);
+    expect(d.keyStart).toBeGreaterThanOrEqual(0);
+    expect(key).toEqual(d.buf.subarray(d.keyStart, d.keyEnd));
+    const out = new Uint32Array(4);
+    murmur3x86_128(key, 0, key.length, 0, out);
+    const want = seriesHashOfLabels(names.map((name, i) => ({ name, value: values[i] })));
+    expect([out[0], out[1]]).toEqual([want.hi, want.lo]);
+  });
+});
+
+describe('Head.lookupSeriesKey', () => {
+  it.each(CASES)('finds a series created from strings by its key bytes in a request: %s', (_name, labels) => {
+    const head = newHead();
+    const ref = seriesRef(head, labels);
+    const [d] = decoded([labels]);
+    expect(head.lookupSeriesKey(d.hash, d.buf, d.keyStart, d.keyEnd)).toBe(ref);
+  });
+
+  it('returns 0 for a series the head does not hold', () => {
+    const head = newHead();
+    seriesRef(head, { __name__: 'up', job: 'a' });
+    const [d] = decoded([{ __name__: 'up', job: 'b' }]);
+    expect(head.lookupSeriesKey(d.hash, d.buf, d.keyStart, d.keyEnd)).toBe(0);
+  });
+
+  it('tells series with the same hash apart by their keys', () => {
+    const head = newHead();
+    const HASH = 0x1234_5678_9abc;
+    const series: Array<Record<string, string>> = [{ a: '1' }, { a: '2' }, { a: '1', b: '2' }];
+    const refs = series.map((s) => {
+      const [names, values] = split(s);
+      return head.getOrCreateSeries(HASH, names, values);
+    });
+    const found = decoded(series).map((d) => head.lookupSeriesKey(HASH, d.buf, d.keyStart, d.keyEnd));
+    expect(found).toEqual(refs);
+    expect(new Set(refs).size).toBe(3);
+  });
+
+  it('keeps the key a series was created with from request bytes', () => {
+    const head = newHead();
+    const labels = { __name__: 'up', job: 'node' };
+    const [d] = decoded([labels]);
+    const [names, values] = split(labels);
+    const ref = head.getOrCreateSeriesWithKey(d.hash, names, values, d.buf, d.keyStart, d.keyEnd);
+    d.buf.fill(0); // the request's buffer is reused for the next request
+    const [again] = decoded([labels]);
+    expect(head.lookupSeriesKey(again.hash, again.buf, again.keyStart, again.keyEnd)).toBe(ref);
+    expect(seriesRef(head, labels)).toBe(ref);
+  });
+
+  it('finds series by key after a snapshot round trip (keys are rebuilt, not stored)', async () => {
+    const head = newHead({}, new Registry());
+    const series = Array.from({ length: 2500 }, (_, i) => ({ __name__: `m_${i % 7}`, pod: `pod-${i}`, zone: i % 2 ? 'eu' : 'üs' }));
+    const refs = series.map((s) => seriesRef(head, s));
+    const dir = await mkdtemp(join(tmpdir(), 'series-key-'));
+    try {
+      const file = join(dir, 'snap');
+      await writeHeadSnapshot(file, 1, [head]);
+      expect((await readFile(file)).length).toBeGreaterThan(0);
+      const loaded = (await readHeadSnapshot(file, defaultHeadConfig(), nopLogger, () => new Registry())).heads.get(head.tenant)!;
+      const found = decoded(series).map((d) => loaded.lookupSeriesKey(d.hash, d.buf, d.keyStart, d.keyEnd));
+      expect(found).toEqual(refs);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
