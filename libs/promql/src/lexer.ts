@@ -230,6 +230,17 @@ function tokenString(t: Token): string {
   return goQuote(t.val);
 }
 
+/** One-character tokens that mean the same in statements and in duration expressions. */
+const SIMPLE_OPERATORS: Readonly<Record<string, TokenType>> = {
+  ',': 'COMMA',
+  '*': 'MUL',
+  '/': 'DIV',
+  '%': 'MOD',
+  '+': 'ADD',
+  '-': 'SUB',
+  '^': 'POW',
+};
+
 const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
 const isDigit = (c: string) => c >= '0' && c <= '9';
 const isAlpha = (c: string) => c === '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -338,22 +349,10 @@ class Lexer {
         if (this.bracketOpen) this.error('unclosed left bracket');
         this.emit('EOF');
         return;
-      case r === ',':
-        return this.emit('COMMA');
+      case SIMPLE_OPERATORS[r] !== undefined:
+        return this.emit(SIMPLE_OPERATORS[r]);
       case isSpace(r):
         return this.skipSpaces();
-      case r === '*':
-        return this.emit('MUL');
-      case r === '/':
-        return this.emit('DIV');
-      case r === '%':
-        return this.emit('MOD');
-      case r === '+':
-        return this.emit('ADD');
-      case r === '-':
-        return this.emit('SUB');
-      case r === '^':
-        return this.emit('POW');
       case r === '=': {
         const t = this.peek();
         if (t === '=') {
@@ -516,20 +515,8 @@ class Lexer {
         return;
       case isSpace(r):
         return this.skipSpaces();
-      case r === '+':
-        return this.emit('ADD');
-      case r === '-':
-        return this.emit('SUB');
-      case r === '*':
-        return this.emit('MUL');
-      case r === '/':
-        return this.emit('DIV');
-      case r === '%':
-        return this.emit('MOD');
-      case r === '^':
-        return this.emit('POW');
-      case r === ',':
-        return this.emit('COMMA');
+      case SIMPLE_OPERATORS[r] !== undefined:
+        return this.emit(SIMPLE_OPERATORS[r]);
       case isAlpha(r):
         if (this.durationKeyword()) return;
         this.error(`unexpected character in duration expression: ${quoteRune(r)}`);
