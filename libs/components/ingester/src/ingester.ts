@@ -170,10 +170,13 @@ export class Ingester extends Service {
     if (this.compactor) await this.compactor.init();
     if (this.consumer === undefined) return;
     const from: StartPosition = loaded ?? 'committed';
-    await this.consumer.start(from);
+    const consumer = this.consumer;
+    // A topic just created or grown may not have a partition leader yet (Kafka answers "not the
+    // leader"): transient, so wait for it rather than failing the process.
+    await this.retryWhileUnavailable('starting the ingest partition consumer', signal, () => consumer.start(from));
     this.nextOffset = this.consumer.position();
     // Catch up with what was in the partition when we started, before serving.
-    const end = await this.consumer.highWatermark();
+    const end = await this.retryWhileUnavailable('reading the ingest partition end', signal, () => consumer.highWatermark());
     const started = this.clock.now();
     let replayed = 0;
     // Records from before the snapshot's offset may be replayed (classic mode applies a push
@@ -195,6 +198,19 @@ export class Ingester extends Service {
       offset: this.nextOffset,
       duration: `${this.clock.now() - started}ms`,
     });
+  }
+
+  private async retryWhileUnavailable<T>(what: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    const deadline = this.clock.now() + START_RETRY_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err instanceof UnavailableError) || signal.aborted || this.clock.now() >= deadline) throw err;
+        this.logger.warn('ingest log not available yet; retrying', { component: 'ingester', what, attempt, err: errorMessage(err) });
+        await sleep(Math.min(2_000, 100 * 2 ** attempt), signal);
+      }
+    }
   }
 
   protected override async running(signal: AbortSignal): Promise<void> {
@@ -386,6 +402,9 @@ export class Ingester extends Service {
     }
   }
 }
+
+/** How long start-up waits for the ingest log to become available before failing, ms. */
+const START_RETRY_MS = 60_000;
 
 /** Outcomes kept for `whenApplied` callers that ask after the record was applied. */
 const RECENT_OUTCOMES = 4096;
