@@ -28,14 +28,20 @@ class FlakyConsumer implements IngestConsumer {
     });
     return [];
   }
-  async commit(): Promise<void> {}
+  commits: number[] = [];
+  async commit(next: number): Promise<void> {
+    this.commits.push(next);
+  }
   async committedOffset(): Promise<number | undefined> {
     return undefined;
   }
   async highWatermark(): Promise<number> {
     return 0;
   }
-  async close(): Promise<void> {}
+  closed = false;
+  async close(): Promise<void> {
+    this.closed = true;
+  }
 }
 
 const make = (consumer: IngestConsumer) =>
