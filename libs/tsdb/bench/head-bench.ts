@@ -18,31 +18,8 @@ import { Registry } from 'prom-client';
 import { nopLogger } from '@panoptes/log';
 import { seriesHash53OfLabels } from '@panoptes/proto';
 import { defaultHeadConfig, Head } from '../src';
+import { NAMES, T0, createSeries, gc, labelValues } from './bench-series';
 
-const T0 = 1_700_006_400_000;
-const NAMES = ['__name__', 'cluster', 'container', 'env', 'instance', 'job', 'namespace', 'pod', 'region', 'team'];
-
-function labelValues(i: number): string[] {
-  return [
-    `metric_name_${i % 100}_total`,
-    `cluster-${i % 10}`,
-    `container-${i % 20}`,
-    ['prod', 'staging', 'dev'][i % 3],
-    `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${Math.floor(i / 10) & 255}:9100`,
-    `job-${i % 20}`,
-    `namespace-${i % 50}`,
-    `pod-${i.toString(36)}-x7k2p`,
-    `region-${i % 5}`,
-    `team-${i % 8}`,
-  ];
-}
-
-function gc(): void {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (!collect) throw new Error('run node with --expose-gc');
-  collect();
-  collect();
-}
 
 export interface MemoryReport {
   series: number;
@@ -56,11 +33,7 @@ export function measureMemory(series: number, samplesPerSeries: number): MemoryR
   gc();
   const before = process.memoryUsage();
   const head = new Head(defaultHeadConfig(), 'bench', nopLogger, new Registry());
-  const refs = new Uint32Array(series);
-  for (let i = 0; i < series; i++) {
-    const values = labelValues(i);
-    refs[i] = head.getOrCreateSeries(seriesHash53OfLabels(NAMES, values), NAMES, values);
-  }
+  const refs = createSeries(head, series);
   for (let k = 0; k < samplesPerSeries; k++) {
     const app = head.appender();
     for (let i = 0; i < series; i++) app.append(refs[i], T0 + k * 15_000, (i + k) * 0.5);
@@ -91,11 +64,7 @@ export interface AppendReport {
 /** `series` × `samplesPerSeries` samples in time order, one appender (batch) per scrape round. */
 export function measureAppend(series: number, samplesPerSeries: number): AppendReport {
   const head = new Head(defaultHeadConfig(), 'bench', nopLogger, new Registry());
-  const refs = new Uint32Array(series);
-  for (let i = 0; i < series; i++) {
-    const values = labelValues(i);
-    refs[i] = head.getOrCreateSeries(seriesHash53OfLabels(NAMES, values), NAMES, values);
-  }
+  const refs = createSeries(head, series);
   const rnd = new Float64Array(series);
   for (let i = 0; i < series; i++) rnd[i] = i * 1.37;
   const start = process.hrtime.bigint();
@@ -116,11 +85,7 @@ export function measureAppend(series: number, samplesPerSeries: number): AppendR
  */
 export function measureOutOfOrder(series: number, samplesPerSeries: number): AppendReport & { outOfOrder: number } {
   const head = new Head({ ...defaultHeadConfig(), outOfOrderTimeWindowMs: 3_600_000 }, 'bench', nopLogger, new Registry());
-  const refs = new Uint32Array(series);
-  for (let i = 0; i < series; i++) {
-    const values = labelValues(i);
-    refs[i] = head.getOrCreateSeries(seriesHash53OfLabels(NAMES, values), NAMES, values);
-  }
+  const refs = createSeries(head, series);
   let outOfOrder = 0;
   const start = process.hrtime.bigint();
   for (let k = 0; k < samplesPerSeries; k++) {

@@ -16,33 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { nopLogger } from '@panoptes/log';
-import { seriesHash53OfLabels } from '@panoptes/proto';
 import { defaultHeadConfig, Head, Matcher, readHeadSnapshot, writeHeadSnapshot } from '../src';
+import { T0, createSeries, gc } from './bench-series';
 
-const T0 = 1_700_006_400_000;
-const NAMES = ['__name__', 'cluster', 'container', 'env', 'instance', 'job', 'namespace', 'pod', 'region', 'team'];
-
-function labelValues(i: number): string[] {
-  return [
-    `metric_name_${i % 100}_total`,
-    `cluster-${i % 10}`,
-    `container-${i % 20}`,
-    ['prod', 'staging', 'dev'][i % 3],
-    `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${Math.floor(i / 10) & 255}:9100`,
-    `job-${i % 20}`,
-    `namespace-${i % 50}`,
-    `pod-${i.toString(36)}-x7k2p`,
-    `region-${i % 5}`,
-    `team-${i % 8}`,
-  ];
-}
-
-function gc(): void {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (!collect) throw new Error('run node with --expose-gc');
-  collect();
-  collect();
-}
 
 const memory = () => {
   const m = process.memoryUsage();
@@ -53,11 +29,7 @@ const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9
 
 function fill(series: number, samples: number): Head {
   const head = new Head(defaultHeadConfig(), 'bench', nopLogger, new Registry());
-  const refs = new Uint32Array(series);
-  for (let i = 0; i < series; i++) {
-    const values = labelValues(i);
-    refs[i] = head.getOrCreateSeries(seriesHash53OfLabels(NAMES, values), NAMES, values);
-  }
+  const refs = createSeries(head, series);
   for (let k = 0; k < samples; k++) {
     const app = head.appender();
     for (let i = 0; i < series; i++) app.append(refs[i], T0 + k * 15_000, (i % 1000) + k * 0.25);
