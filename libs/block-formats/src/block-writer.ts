@@ -1,7 +1,7 @@
-import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ulid as newUlid } from 'ulid';
-import { ValidationError } from '@panoptes/common';
+import { ValidationError, syncDir, writeFileSynced } from '@panoptes/common';
 import { ChunkSegmentWriter, DEFAULT_MAX_SEGMENT_BYTES } from './chunk-segments';
 import { FileSink } from './file-sink';
 import { ChunkMeta, IndexSeries, writeIndex } from './index-format';
@@ -200,7 +200,7 @@ export class BlockWriter {
         await indexSink.discard();
         throw err;
       }
-      await writeSynced(join(this.tmpDir, 'tombstones'), encodeEmptyTombstones());
+      await writeFileSynced(join(this.tmpDir, 'tombstones'), encodeEmptyTombstones());
 
       const files: ThanosFile[] = [];
       for (const name of segments.segmentFiles) {
@@ -224,7 +224,7 @@ export class BlockWriter {
           files,
         },
       };
-      await writeSynced(join(this.tmpDir, 'meta.json'), Buffer.from(encodeMeta(meta)));
+      await writeFileSynced(join(this.tmpDir, 'meta.json'), Buffer.from(encodeMeta(meta)));
       await syncDir(join(this.tmpDir, 'chunks'));
       await syncDir(this.tmpDir);
       await rename(this.tmpDir, this.finalDir);
@@ -243,24 +243,5 @@ export class BlockWriter {
     this.state = 'aborted';
     await this.segments?.discard();
     await rm(this.tmpDir, { recursive: true, force: true });
-  }
-}
-
-async function writeSynced(path: string, data: Uint8Array): Promise<void> {
-  await writeFile(path, data, { flag: 'wx' });
-  const fh = await open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

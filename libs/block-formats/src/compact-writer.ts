@@ -1,6 +1,6 @@
-import { access, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ValidationError } from '@panoptes/common';
+import { ValidationError, syncDir, writeFileSynced } from '@panoptes/common';
 import { ChunkSegmentWriter } from './chunk-segments';
 import { StreamingIndexWriter } from './compact-index-writer';
 import { ChunkMeta } from './index-format';
@@ -104,7 +104,7 @@ export class CompactedBlockWriter {
     try {
       await this.segments.close();
       await this.index.finish();
-      await writeSynced(join(this.tmpDir, 'tombstones'), encodeEmptyTombstones());
+      await writeFileSynced(join(this.tmpDir, 'tombstones'), encodeEmptyTombstones());
       const files: ThanosFile[] = [];
       for (const name of this.segments.segmentFiles) {
         const rel = `chunks/${name}`;
@@ -121,7 +121,7 @@ export class CompactedBlockWriter {
         version: META_VERSION_1,
         thanos: { ...fields.thanos, segment_files: [...this.segments.segmentFiles], files },
       };
-      await writeSynced(join(this.tmpDir, 'meta.json'), Buffer.from(encodeMeta(meta)));
+      await writeFileSynced(join(this.tmpDir, 'meta.json'), Buffer.from(encodeMeta(meta)));
       await syncDir(join(this.tmpDir, 'chunks'));
       await syncDir(this.tmpDir);
       await rename(this.tmpDir, this.dir);
@@ -153,24 +153,5 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function writeSynced(path: string, data: Uint8Array): Promise<void> {
-  await writeFile(path, data, { flag: 'wx' });
-  const fh = await open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

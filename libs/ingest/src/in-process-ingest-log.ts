@@ -19,7 +19,8 @@ import {
   validateRecord,
 } from './ingest-log';
 import { IngestMetrics } from './metrics';
-import { OffsetsFile, syncDir } from './offsets-file';
+import { syncDir } from '@panoptes/common';
+import { OffsetsFile } from './offsets-file';
 import { decodeSegment, encodeEntries, parseSegmentFileName, segmentFileName } from './wal-segment';
 
 export interface InProcessIngestLogConfig {

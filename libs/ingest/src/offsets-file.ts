@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { UnavailableError, errorMessage } from '@panoptes/common';
+import { UnavailableError, errorMessage, syncDir } from '@panoptes/common';
 
 /**
  * Committed offsets of the in-process log, per (consumer group, partition), in one small JSON file:
@@ -125,15 +125,5 @@ export class OffsetsFile {
       );
     }
     this.writtenVersion = Math.max(this.writtenVersion, version);
-  }
-}
-
-/** fsyncs a directory so that entries created, renamed or removed in it survive a crash. */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -1,7 +1,7 @@
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Registry } from 'prom-client';
-import { PanoptesError, ValidationError, errorMessage } from '@panoptes/common';
+import { PanoptesError, ValidationError, errorMessage, syncDir } from '@panoptes/common';
 import { Logger } from '@panoptes/log';
 import { Head, RestoredSeries } from './head';
 import { HeadCapture, OooCapture, PageCapture } from './head-capture';
@@ -469,13 +469,3 @@ function readOneSeries(c: PayloadCursor, s: RestoredSeries): void {
 }
 
 const EMPTY = new Uint8Array(0);
-
-/** fsyncs a directory so a rename in it is durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
