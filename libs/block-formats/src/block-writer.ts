@@ -1,12 +1,13 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ulid as newUlid } from 'ulid';
-import { ValidationError, syncDir, writeFileSynced } from '@panoptes/common';
+import { ValidationError, writeFileSynced } from '@panoptes/common';
+import { publishBlock, thanosFileList } from './block-publish';
 import { ChunkSegmentWriter, DEFAULT_MAX_SEGMENT_BYTES } from './chunk-segments';
 import { FileSink } from './file-sink';
 import { ChunkMeta, IndexSeries, writeIndex } from './index-format';
 import { compareLabels, Labels, labelsString, validateLabels } from './labels';
-import { BlockMeta, encodeMeta, META_VERSION_1, SOURCE_RECEIVE, ThanosFile } from './meta';
+import { BlockMeta, META_VERSION_1, SOURCE_RECEIVE } from './meta';
 import { encodeEmptyTombstones } from './tombstones';
 import { CHUNK_ENCODING_XOR, XOR_MAX_SAMPLES, XorChunkEncoder } from './xor-chunk';
 
@@ -202,13 +203,7 @@ export class BlockWriter {
       }
       await writeFileSynced(join(this.tmpDir, 'tombstones'), encodeEmptyTombstones());
 
-      const files: ThanosFile[] = [];
-      for (const name of segments.segmentFiles) {
-        const rel = `chunks/${name}`;
-        files.push({ rel_path: rel, size_bytes: (await stat(join(this.tmpDir, rel))).size });
-      }
-      files.push({ rel_path: 'index', size_bytes: (await stat(join(this.tmpDir, 'index'))).size });
-      files.push({ rel_path: 'meta.json' });
+      const files = await thanosFileList(this.tmpDir, segments.segmentFiles);
       const meta: BlockMeta = {
         ulid: this.ulid,
         minTime: this.minTime,
@@ -224,11 +219,7 @@ export class BlockWriter {
           files,
         },
       };
-      await writeFileSynced(join(this.tmpDir, 'meta.json'), Buffer.from(encodeMeta(meta)));
-      await syncDir(join(this.tmpDir, 'chunks'));
-      await syncDir(this.tmpDir);
-      await rename(this.tmpDir, this.finalDir);
-      await syncDir(this.parentDir);
+      await publishBlock(this.tmpDir, this.finalDir, this.parentDir, meta);
       this.state = 'done';
       return meta;
     } catch (err) {

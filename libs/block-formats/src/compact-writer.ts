@@ -1,11 +1,12 @@
-import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ValidationError, syncDir, writeFileSynced } from '@panoptes/common';
+import { ValidationError, writeFileSynced } from '@panoptes/common';
+import { publishBlock, thanosFileList } from './block-publish';
 import { ChunkSegmentWriter } from './chunk-segments';
 import { StreamingIndexWriter } from './compact-index-writer';
 import { ChunkMeta } from './index-format';
 import { Labels, validateLabels } from './labels';
-import { BlockCompaction, BlockMeta, encodeMeta, META_VERSION_1, ThanosFile, ThanosMeta } from './meta';
+import { BlockCompaction, BlockMeta, META_VERSION_1, ThanosMeta } from './meta';
 import { encodeEmptyTombstones } from './tombstones';
 
 export interface CompactedBlockWriterOptions {
@@ -105,13 +106,7 @@ export class CompactedBlockWriter {
       await this.segments.close();
       await this.index.finish();
       await writeFileSynced(join(this.tmpDir, 'tombstones'), encodeEmptyTombstones());
-      const files: ThanosFile[] = [];
-      for (const name of this.segments.segmentFiles) {
-        const rel = `chunks/${name}`;
-        files.push({ rel_path: rel, size_bytes: (await stat(join(this.tmpDir, rel))).size });
-      }
-      files.push({ rel_path: 'index', size_bytes: (await stat(join(this.tmpDir, 'index'))).size });
-      files.push({ rel_path: 'meta.json' });
+      const files = await thanosFileList(this.tmpDir, this.segments.segmentFiles);
       const meta: BlockMeta = {
         ulid: this.ulid,
         minTime: fields.minTime,
@@ -121,11 +116,7 @@ export class CompactedBlockWriter {
         version: META_VERSION_1,
         thanos: { ...fields.thanos, segment_files: [...this.segments.segmentFiles], files },
       };
-      await writeFileSynced(join(this.tmpDir, 'meta.json'), Buffer.from(encodeMeta(meta)));
-      await syncDir(join(this.tmpDir, 'chunks'));
-      await syncDir(this.tmpDir);
-      await rename(this.tmpDir, this.dir);
-      await syncDir(this.parentDir);
+      await publishBlock(this.tmpDir, this.dir, this.parentDir, meta);
       this.state = 'done';
       return meta;
     } catch (err) {
