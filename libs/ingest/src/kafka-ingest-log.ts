@@ -1,6 +1,6 @@
 import { Admin, Kafka, Message, Partitioners, Producer, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { PanoptesError, TooLargeError, UnavailableError, errorMessage } from '@panoptes/common';
+import { PanoptesError, TooLargeError, UnavailableError, errorMessage, sleep } from '@panoptes/common';
 import { Logger } from '@panoptes/log';
 import {
   ConsumedRecord,
@@ -762,17 +762,6 @@ function within<T>(promise: Promise<T>, ms: number, signal?: AbortSignal): Promi
   });
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 function unavailable(config: KafkaIngestLogConfig, what: string, err: unknown): PanoptesError {
   return new UnavailableError(

@@ -1,4 +1,4 @@
-import { errorMessage, UnavailableError } from '@panoptes/common';
+import { errorMessage, sleep, UnavailableError } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
 import { Service } from '@panoptes/services';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -155,16 +155,4 @@ export class IngesterClientPool extends Service {
     });
     await Promise.all(checks);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

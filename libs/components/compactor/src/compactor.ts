@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { Bucket } from '@panoptes/bucket';
 import { listTenants, readBucketIndex } from '@panoptes/bucket-index';
-import { Clock, errorMessage } from '@panoptes/common';
+import { Clock, errorMessage, sleep } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
 import { Service } from '@panoptes/services';
 import { BlocksCleaner } from './blocks-cleaner';
@@ -110,11 +110,4 @@ export class Compactor extends Service {
     }
     return ran;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 }

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { Clock, UnavailableError, ValidationError, errorMessage } from '@panoptes/common';
+import { Clock, UnavailableError, ValidationError, errorMessage, sleep } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
 import type { ConsumedRecord, IngestConsumer, IngestProducer, StartPosition } from '@panoptes/ingest';
 import { RemoteWriteDecoder, RemoteWriteVersion, decodeIngestRecordValue, encodeIngestRecordValue, tenantHashSeed } from '@panoptes/proto';
@@ -408,13 +408,3 @@ const START_RETRY_MS = 60_000;
 
 /** Outcomes kept for `whenApplied` callers that ask after the record was applied. */
 const RECENT_OUTCOMES = 4096;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
-}

@@ -1,4 +1,5 @@
-import { FakeClock, SystemClock } from './clock';
+import { getEventListeners } from 'node:events';
+import { FakeClock, SystemClock, sleep } from './clock';
 
 describe('FakeClock', () => {
   it('wakes sleepers in deadline order as time advances', async () => {
@@ -55,5 +56,25 @@ describe('SystemClock', () => {
     const p = clock.sleep(10_000, ac.signal);
     ac.abort(new Error('cancelled'));
     await expect(p).rejects.toThrow('cancelled');
+  });
+});
+
+describe('sleep', () => {
+  it('resolves after the delay and leaves no listener on the signal', async () => {
+    const ac = new AbortController();
+    for (let i = 0; i < 20; i++) await sleep(1, ac.signal);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+  });
+
+  it.each([
+    { name: 'aborts while sleeping', abortAfterMs: 5 },
+    { name: 'is already aborted', abortAfterMs: -1 },
+  ])('resolves at once when the signal $name', async ({ abortAfterMs }) => {
+    const ac = new AbortController();
+    if (abortAfterMs < 0) ac.abort();
+    else setTimeout(() => ac.abort(), abortAfterMs);
+    const started = Date.now();
+    await sleep(60_000, ac.signal);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

@@ -86,3 +86,24 @@ export class FakeClock implements Clock {
     return this.sleepers.length;
   }
 }
+
+/**
+ * Resolves after `ms`, or at once when `signal` aborts (never rejects). The abort listener is
+ * removed when the timer fires, so loops that sleep on one long-lived signal do not pile up
+ * listeners.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
