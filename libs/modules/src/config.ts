@@ -220,6 +220,51 @@ export const panoptesConfigSpec = section(
         }),
       }),
     }, { yaml: 'blocks_storage' }),
+    querier: section('querier', {
+      timeoutMs: duration(120_000, 'A query running longer fails with a timeout (503).', { yaml: 'timeout', flag: 'timeout', min: 1 }),
+      maxSamples: int(50_000_000, 'Most samples a query may hold in memory at once; more fails the query with 422.', { yaml: 'max_samples', flag: 'max-samples', min: 1 }),
+      lookbackDeltaMs: duration(300_000, 'How far back an instant selector looks for the latest sample.', { yaml: 'lookback_delta', flag: 'lookback-delta', min: 1 }),
+      defaultEvaluationIntervalMs: duration(60_000, 'Step of subqueries written without one (`[1h:]`).', { yaml: 'default_evaluation_interval', flag: 'default-evaluation-interval', min: 1 }),
+      queryIngestersWithinMs: duration(13 * 3_600_000, 'Only ask the ingesters for the part of a query newer than this; 0 always asks them.', {
+        yaml: 'query_ingesters_within',
+        flag: 'query-ingesters-within',
+      }),
+      queryStoreAfterMs: duration(12 * 3_600_000, 'Only read blocks from object storage for the part of a query older than this; 0 always reads them.', {
+        yaml: 'query_store_after',
+        flag: 'query-store-after',
+      }),
+      maxFetchedSeriesPerQuery: int(0, 'Most series one query may fetch from ingesters and blocks together (422 above it); 0 = unlimited.', {
+        yaml: 'max_fetched_series_per_query',
+        flag: 'max-fetched-series-per-query',
+        min: 0,
+      }),
+      maxFetchedChunksPerQuery: int(2_000_000, 'Most chunks one query may fetch (422 above it); 0 = unlimited.', { yaml: 'max_fetched_chunks_per_query', flag: 'max-fetched-chunks-per-query', min: 0 }),
+      maxFetchedChunkBytesPerQuery: int(0, 'Most chunk bytes one query may fetch (422 above it); 0 = unlimited.', {
+        yaml: 'max_fetched_chunk_bytes_per_query',
+        flag: 'max-fetched-chunk-bytes-per-query',
+        min: 0,
+      }),
+      syncDir: str('./data/tsdb-sync', 'Local directory where queriers keep the block indexes they read from object storage.', { yaml: 'sync_dir', flag: 'sync-dir' }),
+      cardinalityAnalysisEnabled: bool(false, 'Serve the /api/v1/cardinality endpoints.', { yaml: 'cardinality_analysis_enabled', flag: 'cardinality-analysis-enabled' }),
+    }),
+    queryFrontend: section('query-frontend', {
+      splitQueriesByIntervalMs: duration(86_400_000, 'Split range queries at multiples of this (UTC days); 0 never splits.', { yaml: 'split_queries_by_interval', flag: 'split-queries-by-interval' }),
+      alignQueriesWithStep: bool(false, 'Move range queries\' start and end onto their step grid, making results more cacheable.', { yaml: 'align_queries_with_step', flag: 'align-queries-with-step' }),
+      cacheResults: bool(true, 'Cache the results of range-query splits older than max_cache_freshness.', { yaml: 'cache_results', flag: 'cache-results' }),
+      resultsCacheBackend: oneOf(['memory', 'redis'] as const, 'memory', 'Where results are cached: memory (per process) or redis (shared by every frontend).', {
+        yaml: 'results_cache_backend',
+        flag: 'results-cache.backend',
+      }),
+      resultsCacheRedis: redisSpec('the results cache'),
+      resultsCacheTtlMs: duration(7 * 86_400_000, 'How long a cached split is kept.', { yaml: 'results_cache_ttl', flag: 'results-cache.ttl', min: 1_000 }),
+      maxCacheFreshnessMs: duration(600_000, 'Splits ending within this much of now are never cached: recent data may still change.', { yaml: 'max_cache_freshness', flag: 'max-cache-freshness' }),
+      maxOutstandingPerTenant: int(100, 'Queued queries per tenant; more are refused with 429.', { yaml: 'max_outstanding_per_tenant', flag: 'max-outstanding-requests-per-tenant', min: 1 }),
+      querierConcurrency: int(8, 'Queries the frontend runs on queriers at once, across tenants.', { yaml: 'querier_concurrency', flag: 'querier-concurrency', min: 1 }),
+      downstreamUrl: str('', 'Base URL of the queriers (e.g. a Service in front of them) when they run in other processes; empty in the all-in-one target.', {
+        yaml: 'downstream_url',
+        flag: 'downstream-url',
+      }),
+    }, { yaml: 'frontend' }),
     compactor: section('compactor', {
       ring: ringSpec('ring'),
       compactionIntervalMs: duration(3_600_000, 'How often the compactor processes every tenant it owns.', { yaml: 'compaction_interval', flag: 'compaction-interval', min: 1_000 }),

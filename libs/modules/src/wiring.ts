@@ -2,11 +2,11 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname, networkInterfaces } from 'node:os';
 import { Registry } from 'prom-client';
-import { Clock, SystemClock } from '@panoptes/common';
+import { Clock, SystemClock, ValidationError } from '@panoptes/common';
 import { TenantLimits, RuntimeConfigService } from '@panoptes/config';
 import type { Logger } from '@panoptes/log';
 import { FunctionService, ModuleGraph, Service } from '@panoptes/services';
-import { GrpcServer, HttpServer, StatusPage, unaryHandler } from '@panoptes/server';
+import { GrpcServer, HttpServer, StatusPage, apiController, unaryHandler } from '@panoptes/server';
 import { KvCasConfig, KvStore, MemoryKv, RedisKv, defaultKvCasConfig, defaultRedisKvConfig } from '@panoptes/kv';
 import {
   Lifecycler,
@@ -22,7 +22,7 @@ import {
   renderRingHtml,
   renderRingJson,
 } from '@panoptes/ring';
-import { Bucket, createBucket, defaultS3BucketConfig } from '@panoptes/bucket';
+import { Bucket, Cache, MemoryCache, RedisCache, createBucket, defaultMemoryCacheConfig, defaultRedisCacheConfig, defaultS3BucketConfig } from '@panoptes/bucket';
 import { IngestLog, InProcessIngestLog, KafkaIngestLog, defaultInProcessIngestLogConfig, defaultKafkaIngestLogConfig } from '@panoptes/ingest';
 import {
   AppliedOutcome,
@@ -58,8 +58,20 @@ import {
 } from '@panoptes/otlp';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { IngesterClientPool, defaultIngesterClientPoolConfig, registerIngesterService } from '@panoptes/ingester-client';
-import { Querier } from '@panoptes/querier';
-import { QueryFrontend } from '@panoptes/query-frontend';
+import {
+  BlocksQueryable,
+  IngestersQueryable,
+  MergedQueryable,
+  PartitionRingReadTopology,
+  Querier,
+  type QuerierStorageConfig,
+  TokenRingReadTopology,
+  defaultQuerierStorageConfig,
+} from '@panoptes/querier';
+import { type Downstream, QueryFrontend, defaultQueryFrontendConfig, httpDownstream } from '@panoptes/query-frontend';
+import { PROM_API_ROUTES, defaultPromApiConfig, defaultPromApiLimits } from '@panoptes/prom-api';
+import { defaultEngineConfig } from '@panoptes/promql';
+import { BucketIndexLoader, defaultBucketIndexLoaderConfig } from '@panoptes/bucket-index';
 import { BlocksCleaner, COMPACTOR, CompactionJobRunner, Compactor, CompactorController } from '@panoptes/compactor';
 import { tenantHashSeed } from '@panoptes/proto';
 import { Ruler } from '@panoptes/ruler';
@@ -77,6 +89,12 @@ export interface ProcessWiring {
 }
 
 type RingConfigSection = PanoptesConfig['ingester']['ring'];
+
+/** Nest injection token of the process's query API handler (the frontend, or a lone querier). */
+const QUERY_API = Symbol('query-api');
+/** The Prometheus API is served under `/prometheus` (Mimir's prefix) and at the root. */
+const PROM_API_PREFIXES = ['/prometheus', ''];
+const PROM_API_PATHS = [...new Set(PROM_API_ROUTES.map((r) => r.path))];
 
 function defaultInstanceAddr(): string {
   for (const addrs of Object.values(networkInterfaces())) {
@@ -309,6 +327,14 @@ export async function buildModules(
     return watcher;
   });
 
+  /** gRPC clients of the ingesters, one per address, shared by the distributor and the querier. */
+  register('ingester-clients', ['ingester-ring'], () => {
+    const ring = value<Ring>(built, 'ingester-ring');
+    const pool = new IngesterClientPool(defaultIngesterClientPoolConfig(), () => Object.values(ring.desc().instances).map((i) => i.addr), log('ingester-client'), registry);
+    services.push(pool);
+    return pool;
+  });
+
   /** A user-visible component: its service, then the ring memberships that advertise it. */
   const component = (
     name: (typeof COMPONENTS)[number],
@@ -350,7 +376,7 @@ export async function buildModules(
   let localIngester: { ingester: Ingester; partition: number } | undefined;
   const tenantLimits = () => value<TenantLimits<typeof limitsSpec>>(built, 'runtime-config');
 
-  component('distributor', ['ingester-ring', 'ingester-partition-ring', 'ingest-log', 'ha-tracker'], () => {
+  component('distributor', ['ingester-ring', 'ingester-partition-ring', 'ingester-clients', 'ingest-log', 'ha-tracker'], () => {
     const c = config.distributor;
     const limits = tenantLimits();
     const partitions = value<PartitionRingWatcher>(built, 'ingester-partition-ring');
@@ -365,14 +391,7 @@ export async function buildModules(
     if (c.ingestMode === 'classic') {
       // Classic mode: push to replication-factor ingesters of the token ring over gRPC, quorum per series.
       const ring = value<Ring>(built, 'ingester-ring');
-      const pool = new IngesterClientPool(
-        defaultIngesterClientPoolConfig(),
-        () => Object.values(ring.desc().instances).map((i) => i.addr),
-        log('distributor'),
-        registry,
-      );
-      services.push(pool);
-      sink = new ClassicSink(defaultClassicSinkConfig(), () => ring, pool, log('distributor'), registry);
+      sink = new ClassicSink(defaultClassicSinkConfig(), () => ring, value<IngesterClientPool>(built, 'ingester-clients'), log('distributor'), registry);
     } else {
       sink = new IngestLogSink(value<IngestLog>(built, 'ingest-log').producer(), () => partitions.ring(), clock, registry, appliedOutcome);
     }
@@ -488,8 +507,102 @@ export async function buildModules(
     return { before, service: ingester, membership };
   });
 
-  component('querier', ['ingester-ring', 'bucket'], () => new Querier(log('querier'), registry));
-  component('query-frontend', [], () => new QueryFrontend(log('query-frontend'), registry));
+  let localQuerier: Querier | undefined;
+  component('querier', ['ingester-ring', 'ingester-partition-ring', 'ingester-clients', 'bucket'], () => {
+    const c = config.querier;
+    const storage: QuerierStorageConfig = {
+      ...defaultQuerierStorageConfig(),
+      queryIngestersWithinMs: c.queryIngestersWithinMs,
+      queryStoreAfterMs: c.queryStoreAfterMs,
+      syncDir: c.syncDir,
+      maxFetchedSeriesPerQuery: c.maxFetchedSeriesPerQuery,
+      maxFetchedChunksPerQuery: c.maxFetchedChunksPerQuery,
+      maxFetchedChunkBytesPerQuery: c.maxFetchedChunkBytesPerQuery,
+    };
+    const ring = value<Ring>(built, 'ingester-ring');
+    const partitions = value<PartitionRingWatcher>(built, 'ingester-partition-ring');
+    const pool = value<IngesterClientPool>(built, 'ingester-clients');
+    const topology =
+      config.distributor.ingestMode === 'classic'
+        ? new TokenRingReadTopology(() => ring)
+        : new PartitionRingReadTopology(() => partitions.ring(), () => ring.snapshot(), clock);
+    const bucket = value<Bucket>(built, 'bucket');
+    const loader = new BucketIndexLoader(defaultBucketIndexLoaderConfig(), bucket, clock, log('querier'), registry);
+    const queryable = new MergedQueryable(
+      storage,
+      new IngestersQueryable(storage, topology, pool, clock, log('querier'), registry),
+      new BlocksQueryable(storage, bucket, loader, clock, log('querier'), registry),
+      log('querier'),
+      registry,
+    );
+    const querier = new Querier(
+      {
+        engine: { ...defaultEngineConfig(), timeoutMs: c.timeoutMs, maxSamples: c.maxSamples, lookbackDeltaMs: c.lookbackDeltaMs, noStepSubqueryIntervalMs: c.defaultEvaluationIntervalMs },
+        api: defaultPromApiConfig(),
+        limits: { ...defaultPromApiLimits(), cardinalityAnalysisEnabled: c.cardinalityAnalysisEnabled },
+      },
+      queryable,
+      undefined,
+      log('querier'),
+      registry,
+    );
+    localQuerier = querier;
+    // With a frontend in the same process the frontend owns the public API and calls this querier
+    // directly; alone, the querier serves the API itself (for frontends in other processes).
+    if (!config.target.includes('query-frontend') && !singleProcess) {
+      http.addControllers([apiController(PROM_API_PREFIXES, PROM_API_PATHS, QUERY_API)], [{ provide: QUERY_API, useValue: querier }]);
+    }
+    return querier;
+  });
+
+  component('query-frontend', [], () => {
+    const c = config.queryFrontend;
+    let cache: Cache | undefined;
+    if (c.cacheResults) {
+      cache =
+        c.resultsCacheBackend === 'redis'
+          ? new RedisCache(
+              {
+                ...defaultRedisCacheConfig(),
+                address: c.resultsCacheRedis.endpoint,
+                password: c.resultsCacheRedis.password,
+                db: c.resultsCacheRedis.db,
+                keyPrefix: c.resultsCacheRedis.keyPrefix,
+                timeoutMs: c.resultsCacheRedis.timeoutMs,
+              },
+              'frontend-results',
+              log('query-frontend'),
+              registry,
+            )
+          : new MemoryCache(defaultMemoryCacheConfig(), 'frontend-results', registry);
+    }
+    let downstream: Downstream;
+    if (c.downstreamUrl !== '') downstream = httpDownstream(c.downstreamUrl);
+    else if (singleProcess || config.target.includes('querier')) {
+      // The querier of this process (built in any order with the frontend; used once both run).
+      downstream = (req) => localQuerier!.handle(req);
+    } else {
+      throw new ValidationError('invalid_config', 'query-frontend: set frontend.downstream_url (-query-frontend.downstream-url) to the queriers\' address, or run a querier in this process');
+    }
+    const frontend = new QueryFrontend(
+      {
+        ...defaultQueryFrontendConfig(),
+        splitQueriesByIntervalMs: c.splitQueriesByIntervalMs,
+        alignQueriesWithStep: c.alignQueriesWithStep,
+        cacheResults: c.cacheResults,
+        resultsCacheTtlMs: c.resultsCacheTtlMs,
+        maxCacheFreshnessMs: c.maxCacheFreshnessMs,
+        queue: { maxConcurrent: c.querierConcurrency, maxOutstandingPerTenant: c.maxOutstandingPerTenant },
+      },
+      downstream,
+      cache,
+      log('query-frontend'),
+      registry,
+    );
+    http.addControllers([apiController(PROM_API_PREFIXES, PROM_API_PATHS, QUERY_API)], [{ provide: QUERY_API, useValue: frontend.handler }]);
+    const closeCache = cache ? [new FunctionService('frontend-results-cache', { stopping: () => cache!.close() })] : [];
+    return { before: closeCache, service: frontend, membership: [] };
+  });
 
   component('compactor', ['kv', 'bucket', 'runtime-config'], () => {
     const c = config.compactor;

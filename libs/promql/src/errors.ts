@@ -1,4 +1,4 @@
-import { ValidationError } from '@panoptes/common';
+import { type PanoptesErrorOptions, UnavailableError, UnprocessableError, ValidationError } from '@panoptes/common';
 import type { PositionRange } from './ast';
 
 /**
@@ -28,9 +28,37 @@ export class PromQLParseError extends ValidationError {
   }
 }
 
-function lineAndColumn(query: string, pos: number): { line: number; column: number } {
+export function lineAndColumn(query: string, pos: number): { line: number; column: number } {
   const before = query.slice(0, Math.max(0, Math.min(pos, query.length)));
   const lastBreak = before.lastIndexOf('\n');
   const line = before.split('\n').length;
   return { line, column: Buffer.byteLength(before.slice(lastBreak + 1), 'utf8') + 1 };
+}
+
+/** A query that parsed but could not be evaluated (Prometheus `errorType: execution`, HTTP 422). */
+export class PromQLExecutionError extends UnprocessableError {
+  constructor(message: string, options?: PanoptesErrorOptions) {
+    super('promql_execution', message, options);
+  }
+}
+
+/** The query would hold more than `-querier.max-samples` samples at once (`execution`, 422). */
+export class QueryTooManySamplesError extends UnprocessableError {
+  constructor(message: string, options?: PanoptesErrorOptions) {
+    super('max_samples', message, options);
+  }
+}
+
+/** The query ran past its timeout (`errorType: timeout`, HTTP 503). */
+export class QueryTimeoutError extends UnavailableError {
+  constructor(message: string, options?: PanoptesErrorOptions) {
+    super('query_timeout', message, options);
+  }
+}
+
+/** The caller went away or cancelled the query (`errorType: canceled`). */
+export class QueryCanceledError extends UnavailableError {
+  constructor(message: string, options?: PanoptesErrorOptions) {
+    super('query_canceled', message, options);
+  }
 }

@@ -376,3 +376,24 @@ export function isLegacyMetricName(s: string): boolean {
 export function isLegacyLabelName(s: string): boolean {
   return /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(s);
 }
+
+/**
+ * Go's `strconv.FormatFloat(v, 'f', -1, 64)`: the shortest digits that read back as `v`, never in
+ * exponent form (`1e21` → "1000000000000000000000"); "NaN", "+Inf", "-Inf". Prometheus writes
+ * sample values and `count_values` labels this way.
+ */
+export function formatGoFloatFixed(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const sign = v < 0 ? '-' : '';
+  const [mant, expStr] = Math.abs(v).toExponential().split('e');
+  const exp = Number(expStr);
+  const digits = mant.replace('.', '');
+  if (exp >= 0) {
+    if (digits.length <= exp + 1) return sign + digits + '0'.repeat(exp + 1 - digits.length);
+    return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
+  }
+  return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+}

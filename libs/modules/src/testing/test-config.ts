@@ -14,6 +14,7 @@ export function testConfig(dir: string, overrides: (c: PanoptesConfig) => void =
   c.ingestStorage.inProcess.dir = join(dir, 'ingest');
   c.blocksStorage.tsdb.dir = join(dir, 'tsdb');
   c.compactor.dataDir = join(dir, 'compactor');
+  c.querier.syncDir = join(dir, 'tsdb-sync');
   for (const ring of [c.ingester.ring, c.compactor.ring, c.ruler.ring, c.alertRouter.ring]) {
     ring.instanceId = 'test-instance';
     ring.instanceAddr = '127.0.0.1:9095';

@@ -1,0 +1,19 @@
+// Public surface of the querier's storage: the Queryables the PromQL engine reads through
+// (ingesters over gRPC, blocks in object storage, and both merged), their config and limits.
+export { QuerierStorageConfig, defaultQuerierStorageConfig, ingestersRange, storeRange } from './config';
+export { QueryLimiter, QueryLimits, REASON_MAX_CHUNKS, REASON_MAX_CHUNK_BYTES, REASON_MAX_SERIES } from './limiter';
+export { IngesterClientSource, IngesterQueryClient, StorageQuerier, StorageQueryable } from './types';
+export {
+  IngesterReadPlan,
+  IngesterReadTopology,
+  IngesterReplica,
+  PartitionRingReadTopology,
+  PartitionsReadPlan,
+  ReplicationSetReadPlan,
+  ReplicationSetSource,
+  TokenRingReadTopology,
+} from './ingester-topology';
+export { IngestersQueryable } from './ingesters-queryable';
+export { BlocksQueryable, BucketIndexSource } from './blocks-queryable';
+export { BlockIndex, BlockIndexCache } from './block-index-cache';
+export { MergedQueryable } from './merged-queryable';

@@ -1,0 +1,80 @@
+import { All, Controller, Inject, Req, Res, type Type } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { tenantOf } from './tenant';
+
+/** An API call as a framework-free handler sees it. */
+export interface ApiRequest {
+  tenant: string;
+  /** The path without any mount prefix, e.g. `/api/v1/query_range`. */
+  path: string;
+  method: 'GET' | 'POST';
+  /** Query-string and form-body parameters together (repeated keys kept, `match[]`). */
+  params: URLSearchParams;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
+}
+
+export interface ApiResponse {
+  status: number;
+  contentType: string;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+export interface ApiHandler {
+  handle(req: ApiRequest): Promise<ApiResponse>;
+}
+
+/** The request's parameters: query string first, then an urlencoded form body (Prometheus's `r.Form`). */
+export function requestParams(req: Request): URLSearchParams {
+  const params = new URLSearchParams();
+  const add = (source: unknown) => {
+    if (!source || typeof source !== 'object') return;
+    for (const [k, v] of Object.entries(source as Record<string, unknown>)) {
+      for (const item of Array.isArray(v) ? v : [v]) if (typeof item === 'string') params.append(k, item);
+    }
+  };
+  add(req.query);
+  add(req.body);
+  return params;
+}
+
+/**
+ * A Nest controller that hands every GET/POST under `prefixes` × `paths` to the `ApiHandler`
+ * provided as `token`: the HTTP boundary of the query API (framework code stays here, handlers are
+ * plain functions). `paths` may hold Express parameters (`/api/v1/label/:name/values`).
+ */
+export function apiController(prefixes: readonly string[], paths: readonly string[], token: symbol): Type {
+  const routes = prefixes.flatMap((p) => paths.map((path) => `${p}${path}`));
+  @Controller()
+  class ApiController {
+    constructor(@Inject(token) private readonly handler: ApiHandler) {}
+
+    @All(routes)
+    async handle(@Req() req: Request, @Res() res: Response): Promise<void> {
+      if (req.method !== 'GET' && req.method !== 'POST') {
+        res.status(405).set('Allow', 'GET, POST').type('text/plain').send(`method ${req.method} not allowed\n`);
+        return;
+      }
+      const tenant = tenantOf(req);
+      const ac = new AbortController();
+      const onClose = () => {
+        if (!res.writableEnded) ac.abort();
+      };
+      res.on('close', onClose);
+      let path = req.path;
+      for (const p of prefixes) {
+        if (p !== '' && path.startsWith(`${p}/`)) {
+          path = path.slice(p.length);
+          break;
+        }
+      }
+      const out = await this.handler.handle({ tenant, path, method: req.method, params: requestParams(req), signal: ac.signal });
+      res.off('close', onClose);
+      res.status(out.status).type(out.contentType);
+      if (out.headers) res.set(out.headers);
+      res.send(out.body);
+    }
+  }
+  return ApiController;
+}

@@ -1,0 +1,267 @@
+import type { Labels } from '@panoptes/block-formats';
+import type { AggregateExpr } from '../ast';
+import { PromQLExecutionError } from '../errors';
+import type { Evaluator } from './evaluator';
+import { formatGoFloat, formatGoFloatFixed, goQuote, isValidLabelName } from '../literals';
+import { quantile } from './functions';
+import { METRIC_NAME, labelsKey, setLabel } from './labels';
+import { type Grid, type StepSeries, type Value, SeriesCollector, newStepSeries } from './values';
+
+// Prometheus's Kahan-Neumaier running sum (kahanSumInc), in two module variables: no allocation.
+let kSum = 0;
+let kC = 0;
+function kahanAdd(inc: number): void {
+  const t = kSum + inc;
+  if (t === Infinity || t === -Infinity) kC = 0;
+  else if (Math.abs(kSum) >= Math.abs(inc)) kC += kSum - t + inc;
+  else kC += inc - t + kSum;
+  kSum = t;
+}
+
+interface Group {
+  index: number;
+  labels: Labels;
+  members: number[];
+}
+
+/** Assigns every input series to its output group, once for all steps. */
+function groupSeries(series: readonly StepSeries[], e: AggregateExpr): { groups: Group[]; groupOf: Int32Array } {
+  const names = new Set(e.grouping);
+  const byKey = new Map<string, Group>();
+  const groups: Group[] = [];
+  const groupOf = new Int32Array(series.length);
+  series.forEach((s, i) => {
+    const labels = groupingLabels(s.labels, e.without, names);
+    const key = labelsKey(labels);
+    let grp = byKey.get(key);
+    if (!grp) {
+      grp = { index: groups.length, labels, members: [] };
+      byKey.set(key, grp);
+      groups.push(grp);
+    }
+    grp.members.push(i);
+    groupOf[i] = grp.index;
+  });
+  return { groups, groupOf };
+}
+
+function groupingLabels(labels: Labels, without: boolean, names: ReadonlySet<string>): Labels {
+  if (without) return labels.filter(([n]) => !names.has(n) && n !== METRIC_NAME);
+  if (names.size === 0) return [];
+  return labels.filter(([n]) => names.has(n));
+}
+
+export function evalAggregate(ev: Evaluator, e: AggregateExpr, g: Grid): Value {
+  let param: Float64Array | undefined;
+  let label = '';
+  if (e.param) {
+    const p = ev.eval(e.param, g);
+    if (p.kind === 'scalar') param = p.vals;
+    else if (p.kind === 'string') label = p.val;
+  }
+  if (e.op === 'count_values' && !isValidLabelName(label)) throw new PromQLExecutionError(`invalid label name ${goQuote(label)}`);
+  if ((e.op === 'topk' || e.op === 'bottomk' || e.op === 'limitk') && param!.some((p) => Number.isNaN(p))) {
+    throw new PromQLExecutionError('Parameter value is NaN');
+  }
+  const input = ev.evalVector(e.expr, g);
+  switch (e.op) {
+    case 'topk':
+    case 'bottomk':
+    case 'limitk':
+      return { kind: 'vector', series: selectK(ev, e, input.series, param!, g) };
+    case 'count_values':
+      return { kind: 'vector', series: countValues(e, input.series, label, g) };
+    case 'limit_ratio':
+      throw new PromQLExecutionError('limit_ratio is not supported by this engine');
+    default:
+      return { kind: 'vector', series: simpleAggregate(ev, e, input.series, param, g) };
+  }
+}
+
+function simpleAggregate(ev: Evaluator, e: AggregateExpr, series: StepSeries[], param: Float64Array | undefined, g: Grid): StepSeries[] {
+  const { groups } = groupSeries(series, e);
+  const out: StepSeries[] = groups.map((grp) => newStepSeries(grp.labels, g.n));
+  const values = new Float64Array(series.length);
+  if (e.op === 'quantile') {
+    for (let k = 0; k < g.n; k++) {
+      const q = param![k];
+      if (!(q >= 0 && q <= 1) && series.some((s) => s.has[k])) {
+        ev.annotations.warn(`quantile value should be between 0 and 1, got ${formatGoFloat(q)}`, e.param!.pos);
+      }
+    }
+  }
+  for (let gi = 0; gi < groups.length; gi++) {
+    ev.checkpoint();
+    const members = groups[gi].members;
+    const o = out[gi];
+    for (let k = 0; k < g.n; k++) {
+      let count = 0;
+      let value = 0;
+      let mean = 0;
+      let incremental = false;
+      kSum = 0;
+      kC = 0;
+      for (const i of members) {
+        const s = series[i];
+        if (!s.has[k]) continue;
+        const f = s.vals[k];
+        count++;
+        if (count === 1) {
+          value = f;
+          mean = f;
+          switch (e.op) {
+            case 'sum':
+            case 'avg':
+              kSum = f;
+              break;
+            case 'stddev':
+            case 'stdvar':
+              value = Number.isNaN(f) || !Number.isFinite(f) ? NaN : 0;
+              break;
+            case 'group':
+              value = 1;
+              break;
+            case 'quantile':
+              values[0] = f;
+              break;
+          }
+          continue;
+        }
+        switch (e.op) {
+          case 'sum':
+            kahanAdd(f);
+            break;
+          case 'avg':
+            if (!incremental) {
+              const sum = kSum;
+              const c = kC;
+              kahanAdd(f);
+              if (kSum !== Infinity && kSum !== -Infinity) break;
+              // The running sum overflowed: from here on, an incremental mean (as Prometheus).
+              incremental = true;
+              kSum = sum / (count - 1);
+              kC = c / (count - 1);
+            }
+            {
+              const q = (count - 1) / count;
+              kSum *= q;
+              kC *= q;
+              kahanAdd(f / count);
+            }
+            break;
+          case 'max':
+            if (value < f || Number.isNaN(value)) value = f;
+            break;
+          case 'min':
+            if (value > f || Number.isNaN(value)) value = f;
+            break;
+          case 'stddev':
+          case 'stdvar': {
+            const delta = f - mean;
+            mean += delta / count;
+            value += delta * (f - mean);
+            break;
+          }
+          case 'quantile':
+            values[count - 1] = f;
+            break;
+        }
+      }
+      if (count === 0) continue;
+      switch (e.op) {
+        case 'sum':
+          value = kSum + kC;
+          break;
+        case 'avg':
+          value = incremental ? kSum + kC : kSum / count + kC / count;
+          break;
+        case 'count':
+          value = count;
+          break;
+        case 'stdvar':
+          value = count === 1 ? value : value / count;
+          break;
+        case 'stddev':
+          value = count === 1 ? value : Math.sqrt(value / count);
+          break;
+        case 'quantile':
+          value = quantile(param![k], values, count);
+          break;
+      }
+      o.vals[k] = value;
+      o.has[k] = 1;
+    }
+  }
+  return out.filter((s) => s.has.includes(1));
+}
+
+/** 2^63: the first float outside Go's int64, whose conversion Prometheus refuses. */
+const INT64_LIMIT = 2 ** 63;
+
+/** topk, bottomk and limitk: per step and group, k input series keep their labels and values. */
+function selectK(ev: Evaluator, e: AggregateExpr, series: StepSeries[], param: Float64Array, g: Grid): StepSeries[] {
+  const { groups } = groupSeries(series, e);
+  const outs = new Map<number, StepSeries>();
+  const order: number[] = [];
+  const candidates: number[] = [];
+  for (let k = 0; k < g.n; k++) {
+    const p = param[k];
+    if (p >= INT64_LIMIT || p < -INT64_LIMIT) throw new PromQLExecutionError(`Scalar value ${formatGoFloat(p)} overflows int64`);
+    const kk = Math.min(Math.trunc(p), series.length);
+    if (!(kk >= 1)) continue;
+    for (const grp of groups) {
+      ev.checkpoint();
+      candidates.length = 0;
+      for (const i of grp.members) if (series[i].has[k]) candidates.push(i);
+      if (candidates.length === 0) continue;
+      let chosen: number[];
+      if (e.op === 'limitk') {
+        chosen = candidates.slice(0, kk);
+      } else {
+        const top = e.op === 'topk';
+        // Bigger first for topk, smaller first for bottomk; NaN always last.
+        const sorted = candidates.slice().sort((a, b) => {
+          const x = series[a].vals[k];
+          const y = series[b].vals[k];
+          if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1;
+          if (Number.isNaN(y)) return -1;
+          return top ? y - x : x - y;
+        });
+        chosen = sorted.slice(0, kk);
+      }
+      for (const i of chosen) {
+        let o = outs.get(i);
+        if (!o) {
+          o = newStepSeries(series[i].labels, g.n);
+          outs.set(i, o);
+          order.push(i);
+        }
+        o.vals[k] = series[i].vals[k];
+        o.has[k] = 1;
+      }
+    }
+  }
+  return order.map((i) => outs.get(i)!);
+}
+
+function countValues(e: AggregateExpr, series: StepSeries[], label: string, g: Grid): StepSeries[] {
+  // The value label is always part of the output: added to `by`, never removed by `without`.
+  const names = new Set(e.grouping);
+  if (e.without) names.delete(label);
+  else names.add(label);
+  const out = new SeriesCollector(g.n);
+  const counts = new Map<string, { labels: Labels; count: number }>();
+  for (let k = 0; k < g.n; k++) {
+    counts.clear();
+    for (const s of series) {
+      if (!s.has[k]) continue;
+      const labels = groupingLabels(setLabel(s.labels, label, formatGoFloatFixed(s.vals[k])), e.without, names);
+      const key = labelsKey(labels);
+      const c = counts.get(key);
+      if (c) c.count++;
+      else counts.set(key, { labels, count: 1 });
+    }
+    for (const [key, c] of counts) out.set(out.series(c.labels, key), k, c.count);
+  }
+  return out.result();
+}

@@ -1,0 +1,295 @@
+import type { Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../ast';
+import { PromQLExecutionError, QueryCanceledError, QueryTimeoutError, QueryTooManySamplesError } from '../errors';
+import { evalAggregate } from './aggregate';
+import type { Annotations } from './annotations';
+import { evalBinary } from './binary';
+import { evalCall } from './calls';
+import { dropMetricName } from './labels';
+import { type SeriesData, lastAtOrBefore } from './series-data';
+import {
+  type Grid,
+  type MatrixValue,
+  type RangeSeries,
+  type ScalarValue,
+  type StepSeries,
+  type Value,
+  type VectorValue,
+  countPresent,
+  gridTime,
+  mergeSameLabels,
+} from './values';
+
+export interface EvalSettings {
+  /** The query as written, for annotation positions. */
+  query: string;
+  /** The query's start and end, ms: what `@ start()` and `@ end()` mean. */
+  startMs: number;
+  endMs: number;
+  /** The query's step, ms (0 for an instant query): what `step()` means. */
+  stepMs: number;
+  lookbackMs: number;
+  /** The step of a subquery written without one (`[1h:]`), ms. */
+  noStepSubqueryIntervalMs: number;
+  maxSamples: number;
+  /** Epoch ms after which evaluation stops with a timeout. */
+  deadline: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** Resolves `@ start()` / `@ end()`; undefined when the node has no `@`. */
+export function atOf(node: VectorSelector | SubqueryExpr, s: Pick<EvalSettings, 'startMs' | 'endMs'>): number | undefined {
+  if (node.timestampMs !== undefined) return node.timestampMs;
+  if (node.startOrEnd === 'start') return s.startMs;
+  if (node.startOrEnd === 'end') return s.endMs;
+  return undefined;
+}
+
+/**
+ * Evaluates a parsed expression over a step grid, Prometheus-style: each node is evaluated for
+ * every step at once and hands its parent typed arrays. Selector data was fetched before (one
+ * `SeriesData[]` per selector node). Tracks the samples held at once against `maxSamples`.
+ */
+export class Evaluator {
+  private current = 0;
+  peak = 0;
+  private readonly frames: number[] = [0];
+  private checks = 0;
+
+  constructor(
+    readonly settings: EvalSettings,
+    private readonly data: ReadonlyMap<VectorSelector, SeriesData[]>,
+    readonly annotations: Annotations,
+  ) {}
+
+  eval(e: Expr, g: Grid): Value {
+    this.checkpoint();
+    this.frames.push(0);
+    let v: Value;
+    let children = 0;
+    try {
+      v = this.evalNode(e, g);
+    } finally {
+      children = this.frames.pop()!;
+    }
+    const size = sizeOf(v);
+    this.current += size;
+    if (this.current > this.peak) this.peak = this.current;
+    if (this.current > this.settings.maxSamples) {
+      throw new QueryTooManySamplesError('query processing would load too many samples into memory in query execution');
+    }
+    this.current -= children;
+    this.frames[this.frames.length - 1] += size;
+    return v;
+  }
+
+  /** Evaluates an expression that must give an instant vector. */
+  evalVector(e: Expr, g: Grid): VectorValue {
+    const v = this.eval(e, g);
+    if (v.kind !== 'vector') throw new PromQLExecutionError(`expected instant vector, got ${v.kind}`);
+    return v;
+  }
+
+  evalScalar(e: Expr, g: Grid): ScalarValue {
+    const v = this.eval(e, g);
+    if (v.kind !== 'scalar') throw new PromQLExecutionError(`expected scalar, got ${v.kind}`);
+    return v;
+  }
+
+  evalMatrix(e: Expr, g: Grid): MatrixValue {
+    const v = this.eval(unwrapParens(e), g);
+    if (v.kind !== 'matrix') throw new PromQLExecutionError(`expected range vector, got ${v.kind}`);
+    return v;
+  }
+
+  /** Throws when the query timed out or was cancelled; cheap enough to call per series. */
+  checkpoint(): void {
+    if ((this.checks++ & 63) !== 0) return;
+    if (this.settings.signal?.aborted) throw new QueryCanceledError('query was canceled in expression evaluation');
+    if (Date.now() > this.settings.deadline) {
+      throw new QueryTimeoutError(`query timed out in expression evaluation (timeout ${this.settings.timeoutMs}ms)`);
+    }
+  }
+
+  private evalNode(e: Expr, g: Grid): Value {
+    switch (e.type) {
+      case 'NumberLiteral':
+        return { kind: 'scalar', vals: new Float64Array(g.n).fill(e.val) };
+      case 'StringLiteral':
+        return { kind: 'string', val: e.val };
+      case 'ParenExpr':
+      case 'StepInvariantExpr':
+        return this.evalNode(e.expr, g);
+      case 'UnaryExpr':
+        return this.evalUnary(e.op, e.expr, g);
+      case 'VectorSelector':
+        return this.evalVectorSelector(e, g);
+      case 'MatrixSelector':
+        return this.evalMatrixSelector(e);
+      case 'SubqueryExpr':
+        return this.evalSubquery(e, g);
+      case 'BinaryExpr':
+        return evalBinary(this, e, g);
+      case 'AggregateExpr':
+        return evalAggregate(this, e, g);
+      case 'Call':
+        return evalCall(this, e, g);
+    }
+  }
+
+  private evalUnary(op: '+' | '-', inner: Expr, g: Grid): Value {
+    const v = this.eval(inner, g);
+    if (op === '+') return v;
+    if (v.kind === 'scalar') return { kind: 'scalar', vals: v.vals.map((x) => -x) };
+    if (v.kind !== 'vector') throw new PromQLExecutionError(`unary minus on ${v.kind}`);
+    const out = v.series.map((s) => ({ labels: dropMetricName(s.labels), vals: s.vals.map((x) => -x), has: s.has }));
+    return { kind: 'vector', series: checkUniqueLabels(out) };
+  }
+
+  private evalVectorSelector(e: VectorSelector, g: Grid): VectorValue {
+    const data = this.data.get(e) ?? [];
+    const at = atOf(e, this.settings);
+    const lookback = this.settings.lookbackMs;
+    const out: StepSeries[] = [];
+    for (const sd of data) {
+      this.checkpoint();
+      const vals = new Float64Array(g.n);
+      const has = new Uint8Array(g.n);
+      const sampleTs = new Float64Array(g.n);
+      let any = false;
+      let idx = -1;
+      for (let k = 0; k < g.n; k++) {
+        const ref = (at ?? gridTime(g, k)) - e.offsetMs;
+        if (at === undefined) {
+          // Refs grow with k: move forward from the last position.
+          while (idx + 1 < sd.ts.length && sd.ts[idx + 1] <= ref) idx++;
+        } else if (k === 0) {
+          idx = lastAtOrBefore(sd.ts, ref);
+        }
+        if (idx < 0 || sd.ts[idx] <= ref - lookback) continue;
+        if (sd.stale && sd.stale[idx]) continue;
+        vals[k] = sd.vs[idx];
+        sampleTs[k] = sd.ts[idx];
+        has[k] = 1;
+        any = true;
+      }
+      if (any) out.push({ labels: sd.labels, vals, has, sampleTs });
+    }
+    return { kind: 'vector', series: out };
+  }
+
+  private evalMatrixSelector(e: MatrixSelector): MatrixValue {
+    const vs = e.vectorSelector;
+    const series: RangeSeries[] = [];
+    for (const sd of this.data.get(vs) ?? []) {
+      series.push(withoutStale(sd));
+    }
+    return { kind: 'matrix', series, rangeMs: e.rangeMs, offsetMs: vs.offsetMs, atMs: atOf(vs, this.settings) };
+  }
+
+  private evalSubquery(e: SubqueryExpr, g: Grid): MatrixValue {
+    const at = atOf(e, this.settings);
+    const step = e.stepMs > 0 ? e.stepMs : this.settings.noStepSubqueryIntervalMs;
+    const firstRef = (at ?? g.start) - e.offsetMs;
+    const lastRef = (at ?? gridTime(g, g.n - 1)) - e.offsetMs;
+    const from = Math.ceil((firstRef - e.rangeMs) / step) * step;
+    const n = lastRef < from ? 0 : Math.floor((lastRef - from) / step) + 1;
+    const inner: Grid = { start: from, interval: step, n };
+    const series: RangeSeries[] = [];
+    if (n > 0) {
+      const v = this.eval(e.expr, inner);
+      if (v.kind === 'vector') {
+        for (const s of v.series) series.push(compact(s, inner));
+      } else if (v.kind === 'scalar') {
+        const ts = new Float64Array(n);
+        for (let k = 0; k < n; k++) ts[k] = gridTime(inner, k);
+        series.push({ labels: [], ts, vs: v.vals });
+      }
+    }
+    return { kind: 'matrix', series, rangeMs: e.rangeMs, offsetMs: e.offsetMs, atMs: at };
+  }
+}
+
+export function unwrapParens(e: Expr): Expr {
+  while (e.type === 'ParenExpr' || e.type === 'StepInvariantExpr') e = e.expr;
+  return e;
+}
+
+/** A range series of a step series' present points. */
+export function compact(s: StepSeries, g: Grid): RangeSeries {
+  const n = countPresent(s);
+  const ts = new Float64Array(n);
+  const vs = new Float64Array(n);
+  let j = 0;
+  for (let k = 0; k < g.n; k++) {
+    if (!s.has[k]) continue;
+    ts[j] = gridTime(g, k);
+    vs[j] = s.vals[k];
+    j++;
+  }
+  return { labels: s.labels, ts, vs };
+}
+
+function withoutStale(sd: SeriesData): RangeSeries {
+  if (!sd.stale) return { labels: sd.labels, ts: sd.ts, vs: sd.vs };
+  let n = 0;
+  for (let i = 0; i < sd.stale.length; i++) n += sd.stale[i] ? 0 : 1;
+  const ts = new Float64Array(n);
+  const vs = new Float64Array(n);
+  let j = 0;
+  for (let i = 0; i < sd.ts.length; i++) {
+    if (sd.stale[i]) continue;
+    ts[j] = sd.ts[i];
+    vs[j] = sd.vs[i];
+    j++;
+  }
+  return { labels: sd.labels, ts, vs };
+}
+
+/**
+ * Visits each step's window of a range series: `fn(k, lo, hi, ref)` with the window's samples at
+ * indices [lo, hi), the window being (ref - range, ref].
+ */
+export function forEachWindow(
+  m: MatrixValue,
+  s: RangeSeries,
+  g: Grid,
+  fn: (k: number, lo: number, hi: number, ref: number) => void,
+): void {
+  let lo = 0;
+  let hi = 0;
+  const ts = s.ts;
+  for (let k = 0; k < g.n; k++) {
+    const ref = (m.atMs ?? gridTime(g, k)) - m.offsetMs;
+    const start = ref - m.rangeMs;
+    if (m.atMs !== undefined && k > 0) {
+      fn(k, lo, hi, ref);
+      continue;
+    }
+    while (lo < ts.length && ts[lo] <= start) lo++;
+    if (hi < lo) hi = lo;
+    while (hi < ts.length && ts[hi] <= ref) hi++;
+    fn(k, lo, hi, ref);
+  }
+}
+
+/** Prometheus's check that an instant vector never holds two series with equal labels at a step. */
+export function checkUniqueLabels(series: StepSeries[]): StepSeries[] {
+  // Merging equal label sets throws on a shared step, exactly the check wanted.
+  return mergeSameLabels(series);
+}
+
+
+function sizeOf(v: Value): number {
+  if (v.kind === 'vector') {
+    let n = 0;
+    for (const s of v.series) n += countPresent(s);
+    return n;
+  }
+  if (v.kind === 'matrix') {
+    let n = 0;
+    for (const s of v.series) n += s.ts.length;
+    return n;
+  }
+  return 0;
+}

@@ -1,0 +1,92 @@
+import { type Labels, XorChunkIterator } from '@panoptes/block-formats';
+import { PromQLExecutionError } from '../errors';
+import type { StoredSeries } from './types';
+
+/** Prometheus's staleness marker: the NaN with payload 2 (0x7ff0000000000002). */
+export const STALE_NAN_HI = 0x7ff00000;
+export const STALE_NAN_LO = 0x00000002;
+
+/**
+ * A series decoded once for evaluation: timestamps and values in two typed arrays, oldest first,
+ * one sample per timestamp. `stale[i] === 1` marks a staleness marker (its value is NaN); `stale`
+ * is null when the series has none, the common case.
+ */
+export interface SeriesData {
+  labels: Labels;
+  ts: Float64Array;
+  vs: Float64Array;
+  stale: Uint8Array | null;
+}
+
+const iterator = new XorChunkIterator();
+
+/**
+ * Decodes a stored series' chunks, keeping samples in [minT, maxT]. Overlapping chunks (replicas,
+ * head and blocks) are merged; of two samples with the same timestamp the first chunk's wins.
+ */
+export function decodeSeries(s: StoredSeries, minT: number, maxT: number): SeriesData {
+  let total = 0;
+  for (const c of s.chunks) {
+    if (c.encoding !== 1) throw new PromQLExecutionError(`unsupported chunk encoding ${c.encoding} in series ${JSON.stringify(s.labels)}`);
+    if (c.maxT >= minT && c.minT <= maxT) total += iterator.reset(c.data).numSamples;
+  }
+  let ts = new Float64Array(total);
+  let vs = new Float64Array(total);
+  let stale: Uint8Array | null = null;
+  let n = 0;
+  let sorted = true;
+  for (const c of s.chunks) {
+    if (c.maxT < minT || c.minT > maxT) continue;
+    const it = iterator.reset(c.data);
+    while (it.next()) {
+      const t = it.t;
+      if (t < minT || t > maxT) continue;
+      if (n > 0 && t <= ts[n - 1]) sorted = false;
+      ts[n] = t;
+      vs[n] = it.v;
+      if (it.valueHi === STALE_NAN_HI && it.valueLo === STALE_NAN_LO) {
+        stale ??= new Uint8Array(total);
+        stale[n] = 1;
+      }
+      n++;
+    }
+  }
+  if (!sorted) return mergeUnsorted(s.labels, ts, vs, stale, n);
+  if (n < total) {
+    ts = ts.subarray(0, n);
+    vs = vs.subarray(0, n);
+    stale = stale ? stale.subarray(0, n) : null;
+  }
+  return { labels: s.labels, ts, vs, stale };
+}
+
+function mergeUnsorted(labels: Labels, ts: Float64Array, vs: Float64Array, stale: Uint8Array | null, n: number): SeriesData {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  // Stable: equal timestamps keep chunk order, so the first chunk's sample wins below.
+  const idx = Array.from(order).sort((a, b) => ts[a] - ts[b] || a - b);
+  const ots = new Float64Array(n);
+  const ovs = new Float64Array(n);
+  const ostale = stale ? new Uint8Array(n) : null;
+  let m = 0;
+  for (const i of idx) {
+    if (m > 0 && ots[m - 1] === ts[i]) continue;
+    ots[m] = ts[i];
+    ovs[m] = vs[i];
+    if (ostale) ostale[m] = stale![i];
+    m++;
+  }
+  return { labels, ts: ots.subarray(0, m), vs: ovs.subarray(0, m), stale: ostale ? ostale.subarray(0, m) : null };
+}
+
+/** The index of the last sample at or before `t`, -1 when none (binary search). */
+export function lastAtOrBefore(ts: Float64Array, t: number, from = 0): number {
+  let lo = from;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
