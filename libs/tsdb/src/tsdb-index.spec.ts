@@ -77,11 +77,24 @@ describe('Matcher', () => {
     ['=~', 'foo\\.bar', 'foo.bar', true],
     ['=~', 'foo\\.bar', 'fooxbar', false],
     ['=~', '[0-9]+', '123', true],
+    // RE2 inline case flags inside the regex, rewritten as character classes.
+    ['=~', '(?i:PRO).*', 'Production', true],
+    ['=~', '(?i:PRO).*', 'xproduction', false],
+    ['=~', '.*((?i)DUC)x', 'produCx', true],
+    ['=~', '.*((?i)DUC)x', 'produCX', false],
+    ['=~', 'a(?i)b', 'aB', true],
+    ['=~', 'a(?i)b', 'AB', false],
+    ['=~', '(?i:[a-c]x)', 'BX', true],
+    ['=~', '(?i:[^a]x)', 'AX', false],
+    ['=~', '(?i:a(?-i:b))', 'Ab', true],
+    ['=~', '(?i:a(?-i:b))', 'AB', false],
+    ['=~', '(?P<n>a)(?i:b)', 'aB', true],
+    ['=~', 'x{2}(?i:y)', 'xxY', true],
   ])('%s %p against %p → %p', (type, pattern, value, expected) => {
     expect(new Matcher(type, 'l', pattern).matches(value)).toBe(expected);
   });
 
-  it.each(['(', 'a(?i)b', '[[:alpha:]]'])('rejects unsupported or invalid regex %p with a typed error', (re) => {
+  it.each(['(', 'a(?U)b', '[[:alpha:]]'])('rejects unsupported or invalid regex %p with a typed error', (re) => {
     expect(() => compileRegex(re)).toThrow(expect.objectContaining({ reason: 'invalid_regex' }));
   });
 });

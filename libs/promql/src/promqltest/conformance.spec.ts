@@ -35,19 +35,7 @@ const EXPERIMENTAL = new Set([
  * Known gaps, by file and line, with the reason. Keep this list short and honest: the spec fails
  * when a listed case starts to parse (so the entry is removed) or an unlisted one stops parsing.
  */
-const KNOWN_PARSE_FAILURES: Record<string, string> = {
-  // @panoptes/tsdb's Matcher compiles regexes with Node 20's RegExp, which has no inline flag groups.
-  'selectors.test:68': 'regex (?i:…) group',
-  'selectors.test:72': 'regex (?i:…) group',
-  'selectors.test:76': 'regex (?i:…) group',
-  'selectors.test:80': 'regex (?i:…) group',
-  'selectors.test:84': 'regex (?i:…) group',
-  'selectors.test:89': 'regex (?i) inside a group',
-  'selectors.test:93': 'regex (?i) inside a group',
-  'selectors.test:97': 'regex (?i) inside a group',
-  'selectors.test:102': 'regex (?i:…) group',
-  'selectors.test:106': 'regex (?i:…) group',
-};
+const KNOWN_PARSE_FAILURES: Record<string, string> = {};
 
 /**
  * Evaluation failures in the required (non-experimental) files that are not about native

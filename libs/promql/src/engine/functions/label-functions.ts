@@ -18,7 +18,7 @@ function replaceRegex(source: string): RegExp {
   if (source === lastRegexSource && lastRegex) return lastRegex;
   let re: RegExp;
   try {
-    re = compileRegex(namedGroupsToJs(source));
+    re = compileRegex(source);
   } catch (err) {
     const detail = (err as Error).message;
     if (detail.startsWith('invalid regular expression')) {
@@ -106,35 +106,4 @@ function groupValue(name: string, match: RegExpExecArray): string {
   if (name.length > 1 && name[0] === '0') num = -1;
   if (num >= 0) return num < match.length ? (match[num] ?? '') : '';
   return match.groups?.[name] ?? '';
-}
-
-/** RE2's `(?P<name>…)` named groups as JavaScript's `(?<name>…)`; escapes and character classes are left alone. */
-function namedGroupsToJs(source: string): string {
-  if (!source.includes('(?P<')) return source;
-  let out = '';
-  let inClass = false;
-  for (let i = 0; i < source.length; i++) {
-    const ch = source[i];
-    if (ch === '\\') {
-      out += source.slice(i, i + 2);
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (ch === ']') inClass = false;
-    } else if (ch === '[') {
-      inClass = true;
-      out += ch;
-      // A `]` right after `[` or `[^` is a literal member of the class.
-      if (source[i + 1] === '^') out += source[++i];
-      if (source[i + 1] === ']') out += source[++i];
-      continue;
-    } else if (source.startsWith('(?P<', i)) {
-      out += '(?<';
-      i += 3;
-      continue;
-    }
-    out += ch;
-  }
-  return out;
 }
