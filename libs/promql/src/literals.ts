@@ -149,14 +149,25 @@ export function parseNumber(s: string): number {
   throw new LiteralError(`error parsing number: strconv.ParseFloat: parsing ${goQuote(s)}: ${f.range ? 'value out of range' : 'invalid syntax'}`);
 }
 
-/** Go's strconv.ParseFloat for decimal syntax plus inf/infinity/nan; hex floats are not PromQL tokens. */
+/**
+ * Go's strconv.ParseFloat(s, 64): decimal and hexadecimal (`0x1p-3`, exponent required) syntax with
+ * Go's underscore rules, and the case-insensitive specials inf/infinity (signed) and nan (unsigned).
+ */
 export function parseGoFloat(s: string): { ok: true; value: number } | { ok: false; range: boolean } {
-  const special = /^([+-]?)(inf|infinity|nan)$/i.exec(s);
-  if (special) {
-    if (special[2].toLowerCase() === 'nan') return { ok: true, value: NaN };
-    return { ok: true, value: special[1] === '-' ? -Infinity : Infinity };
+  if (/^nan$/i.test(s)) return { ok: true, value: NaN }; // never signed, as in Go
+  const inf = /^([+-]?)(inf|infinity)$/i.exec(s);
+  if (inf) return { ok: true, value: inf[1] === '-' ? -Infinity : Infinity };
+  if (s.includes('_') && !underscoreOk(s)) return { ok: false, range: false };
+  const hex = HEX_FLOAT.exec(s.replace(/_/g, ''));
+  if (hex) {
+    const digits = (hex[2] ?? '') + (hex[3] ?? '');
+    if (digits === '') return { ok: false, range: false };
+    const sign = hex[1] === '-' ? -1 : 1;
+    const mantissa = Number(BigInt(`0x${digits}`));
+    const v = mantissa === 0 ? sign * 0 : sign * mantissa * 2 ** (Number(hex[4]) - 4 * (hex[3] ?? '').length);
+    return Number.isFinite(v) ? { ok: true, value: v } : { ok: false, range: true };
   }
-  if (!/^[+-]?(?:[0-9_]+\.?[0-9_]*|\.[0-9_]+)(?:[eE][+-]?[0-9_]+)?$/.test(s) || !/[0-9]/.test(s) || !underscoreOk(s)) {
+  if (!/^[+-]?(?:[0-9_]+\.?[0-9_]*|\.[0-9_]+)(?:[eE][+-]?[0-9_]+)?$/.test(s) || !/[0-9]/.test(s)) {
     return { ok: false, range: false };
   }
   const v = Number(s.replace(/_/g, ''));
@@ -164,6 +175,8 @@ export function parseGoFloat(s: string): { ok: true; value: number } | { ok: fal
   if (!Number.isFinite(v)) return { ok: false, range: true };
   return { ok: true, value: v };
 }
+
+const HEX_FLOAT = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/;
 
 /** Formats a float as Go's `fmt.Sprint(float64)` (`%g`, shortest): `%e` style from 1e6 and below 1e-4, `+Inf`, `NaN`. */
 export function formatGoFloat(v: number): string {

@@ -1,3 +1,4 @@
+import { almostEqual } from '../engine/functions/bucket-quantile';
 /**
  * Float native histograms as the test scripts write them (`{{schema:0 sum:5 count:4 buckets:[1 2 1]}}`),
  * with the arithmetic the series notation needs (`{{a}}+{{b}}x3`) and the comparison the runner
@@ -124,16 +125,7 @@ function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Prometheus's `almost.Equal`: relative difference below epsilon, NaN equals NaN. */
-export function almostEqual(a: number, b: number, epsilon: number): boolean {
-  const minNormal = 2.2250738585072014e-308;
-  if (Number.isNaN(a) && Number.isNaN(b)) return true;
-  if (a === b) return true;
-  const absSum = Math.abs(a) + Math.abs(b);
-  const diff = Math.abs(a - b);
-  if (a === 0 || b === 0 || absSum < minNormal) return diff < epsilon * minNormal;
-  return diff / Math.min(absSum, Number.MAX_VALUE) < epsilon;
-}
+export { almostEqual };
 
 /**
  * The runner's histogram comparison (Prometheus's `compareNativeHistogram` on compacted
