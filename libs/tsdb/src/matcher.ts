@@ -163,7 +163,7 @@ function expandInlineCaseFlags(src: string, original: string): string {
     if (c === '(') {
       const flags = /^\(\?([a-zA-Z]*)(?:-([a-zA-Z]*))?([:)])/.exec(src.slice(i));
       if (flags) {
-        const next = (flags[2] ?? '').includes('i') ? false : flags[1].includes('i') ? true : ci;
+        const next: boolean = (flags[2] ?? '').includes('i') ? false : flags[1].includes('i') ? true : ci;
         if (flags[3] === ':') {
           saved.push(ci);
           out += '(?:';
