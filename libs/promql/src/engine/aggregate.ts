@@ -51,34 +51,34 @@ function groupingLabels(labels: Labels, without: boolean, names: ReadonlySet<str
   return labels.filter(([n]) => names.has(n));
 }
 
-export function evalAggregate(ev: Evaluator, e: AggregateExpr, g: Grid): Value {
+export async function evalAggregate(ev: Evaluator, e: AggregateExpr, g: Grid): Promise<Value> {
   let param: Float64Array | undefined;
   let label = '';
   if (e.param) {
-    const p = ev.eval(e.param, g);
+    const p = await ev.eval(e.param, g);
     if (p.kind === 'scalar') param = p.vals;
     else if (p.kind === 'string') label = p.val;
   }
   if (e.op === 'count_values' && !isValidLabelName(label)) throw new PromQLExecutionError(`invalid label name ${goQuote(label)}`);
-  if ((e.op === 'topk' || e.op === 'bottomk' || e.op === 'limitk') && param!.some((p) => Number.isNaN(p))) {
+  if ((e.op === 'topk' || e.op === 'bottomk' || e.op === 'limitk') && param!.some((p) => Number.isNaN(p)) && !param!.some((p) => p >= 1)) {
     throw new PromQLExecutionError('Parameter value is NaN');
   }
-  const input = ev.evalVector(e.expr, g);
+  const input = await ev.evalVector(e.expr, g);
   switch (e.op) {
     case 'topk':
     case 'bottomk':
     case 'limitk':
-      return { kind: 'vector', series: selectK(ev, e, input.series, param!, g) };
+      return { kind: 'vector', series: await selectK(ev, e, input.series, param!, g) };
     case 'count_values':
       return { kind: 'vector', series: countValues(e, input.series, label, g) };
     case 'limit_ratio':
       throw new PromQLExecutionError('limit_ratio is not supported by this engine');
     default:
-      return { kind: 'vector', series: simpleAggregate(ev, e, input.series, param, g) };
+      return { kind: 'vector', series: await simpleAggregate(ev, e, input.series, param, g) };
   }
 }
 
-function simpleAggregate(ev: Evaluator, e: AggregateExpr, series: StepSeries[], param: Float64Array | undefined, g: Grid): StepSeries[] {
+async function simpleAggregate(ev: Evaluator, e: AggregateExpr, series: StepSeries[], param: Float64Array | undefined, g: Grid): Promise<StepSeries[]> {
   const { groups } = groupSeries(series, e);
   const out: StepSeries[] = groups.map((grp) => newStepSeries(grp.labels, g.n));
   const values = new Float64Array(series.length);
@@ -91,7 +91,7 @@ function simpleAggregate(ev: Evaluator, e: AggregateExpr, series: StepSeries[], 
     }
   }
   for (let gi = 0; gi < groups.length; gi++) {
-    ev.checkpoint();
+    await ev.tick();
     const members = groups[gi].members;
     const o = out[gi];
     for (let k = 0; k < g.n; k++) {
@@ -195,22 +195,27 @@ function simpleAggregate(ev: Evaluator, e: AggregateExpr, series: StepSeries[], 
   return out.filter((s) => s.has.includes(1));
 }
 
-/** 2^63: the first float outside Go's int64, whose conversion Prometheus refuses. */
+/** 2^63, and the largest float Prometheus still converts to an int64 plus one ulp (9223372036854774784 + 1024). */
 const INT64_LIMIT = 2 ** 63;
+const INT64_MAX_FLOAT = 2 ** 63 - 1024;
 
 /** topk, bottomk and limitk: per step and group, k input series keep their labels and values. */
-function selectK(ev: Evaluator, e: AggregateExpr, series: StepSeries[], param: Float64Array, g: Grid): StepSeries[] {
+async function selectK(ev: Evaluator, e: AggregateExpr, series: StepSeries[], param: Float64Array, g: Grid): Promise<StepSeries[]> {
   const { groups } = groupSeries(series, e);
   const outs = new Map<number, StepSeries>();
   const order: number[] = [];
   const candidates: number[] = [];
+  let maxK = -Infinity;
+  for (let k = 0; k < g.n; k++) if (param[k] > maxK) maxK = param[k];
+  if (maxK < 1) return [];
   for (let k = 0; k < g.n; k++) {
     const p = param[k];
-    if (p >= INT64_LIMIT || p < -INT64_LIMIT) throw new PromQLExecutionError(`Scalar value ${formatGoFloat(p)} overflows int64`);
+    if (p >= INT64_MAX_FLOAT) throw new PromQLExecutionError(`Scalar value ${formatGoFloat(p)} overflows int64`);
+    if (p <= -INT64_LIMIT) throw new PromQLExecutionError(`Scalar value ${formatGoFloat(p)} underflows int64`);
     const kk = Math.min(Math.trunc(p), series.length);
     if (!(kk >= 1)) continue;
     for (const grp of groups) {
-      ev.checkpoint();
+      await ev.tick();
       candidates.length = 0;
       for (const i of grp.members) if (series[i].has[k]) candidates.push(i);
       if (candidates.length === 0) continue;
@@ -245,10 +250,9 @@ function selectK(ev: Evaluator, e: AggregateExpr, series: StepSeries[], param: F
 }
 
 function countValues(e: AggregateExpr, series: StepSeries[], label: string, g: Grid): StepSeries[] {
-  // The value label is always part of the output: added to `by`, never removed by `without`.
+  // The value label is added to `by`; `without` removes what it lists, the value label included.
   const names = new Set(e.grouping);
-  if (e.without) names.delete(label);
-  else names.add(label);
+  if (!e.without) names.add(label);
   const out = new SeriesCollector(g.n);
   const counts = new Map<string, { labels: Labels; count: number }>();
   for (let k = 0; k < g.n; k++) {

@@ -51,9 +51,9 @@ function changesMetricSchema(op: BinaryOp): boolean {
   return op === '+' || op === '-' || op === '*' || op === '/' || op === '%' || op === '^' || op === 'atan2';
 }
 
-export function evalBinary(ev: Evaluator, e: BinaryExpr, g: Grid): Value {
-  const lhs = ev.eval(e.lhs, g);
-  const rhs = ev.eval(e.rhs, g);
+export async function evalBinary(ev: Evaluator, e: BinaryExpr, g: Grid): Promise<Value> {
+  const lhs = await ev.eval(e.lhs, g);
+  const rhs = await ev.eval(e.rhs, g);
   if (lhs.kind === 'scalar' && rhs.kind === 'scalar') {
     const vals = new Float64Array(g.n);
     for (let k = 0; k < g.n; k++) vals[k] = apply(e.op, lhs.vals[k], rhs.vals[k]);
@@ -90,16 +90,7 @@ function vectorScalar(e: BinaryExpr, vec: VectorValue, scalar: Float64Array, sca
     }
     out.push(r);
   }
-  return { kind: 'vector', series: dropName ? uniqueOrThrow(out) : out };
-}
-
-function uniqueOrThrow(series: StepSeries[]): StepSeries[] {
-  const c = new SeriesCollector(series[0]?.has.length ?? 0);
-  for (const s of series) {
-    const t = c.series(s.labels);
-    for (let k = 0; k < s.has.length; k++) if (s.has[k]) c.set(t, k, s.vals[k]);
-  }
-  return c.result();
+  return { kind: 'vector', series: dropName ? mergeSameLabels(out) : out };
 }
 
 function setOperation(e: BinaryExpr, lhs: VectorValue, rhs: VectorValue, g: Grid): VectorValue {
@@ -148,7 +139,7 @@ function setOperation(e: BinaryExpr, lhs: VectorValue, rhs: VectorValue, g: Grid
   return { kind: 'vector', series: mergeSameLabels(out) };
 }
 
-function vectorBinop(ev: Evaluator, e: BinaryExpr, lhsV: VectorValue, rhsV: VectorValue, g: Grid): VectorValue {
+async function vectorBinop(ev: Evaluator, e: BinaryExpr, lhsV: VectorValue, rhsV: VectorValue, g: Grid): Promise<VectorValue> {
   const m: VectorMatching = e.matching!;
   if (m.card === 'many-to-many') throw new PromQLExecutionError('many-to-many only allowed for set operators');
   const names = new Set(m.matchingLabels);
@@ -166,7 +157,9 @@ function vectorBinop(ev: Evaluator, e: BinaryExpr, lhsV: VectorValue, rhsV: Vect
   const oneAt = new Map<string, number>();
   const matched = new Map<string, Set<string> | null>();
   for (let k = 0; k < g.n; k++) {
-    ev.checkpoint();
+    await ev.tick();
+    // An empty side at this step gives nothing, before any matching error (as Prometheus).
+    if (!many.some((s) => s.has[k]) || !one.some((s) => s.has[k])) continue;
     oneAt.clear();
     for (let j = 0; j < one.length; j++) {
       if (!one[j].has[k]) continue;

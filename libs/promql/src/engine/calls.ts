@@ -35,7 +35,7 @@ const KEEPS_NAME = new Set(['last_over_time', 'first_over_time']);
 const DATE_FUNCTIONS = new Set(['day_of_month', 'day_of_week', 'day_of_year', 'days_in_month', 'hour', 'minute', 'month', 'year']);
 const NATIVE_HISTOGRAM_FUNCTIONS = new Set(['histogram_count', 'histogram_sum', 'histogram_avg', 'histogram_stddev', 'histogram_stdvar']);
 
-export function evalCall(ev: Evaluator, e: Call, g: Grid): Value {
+export async function evalCall(ev: Evaluator, e: Call, g: Grid): Promise<Value> {
   const name = e.func.name;
   const matrixArg = e.func.argTypes.indexOf('matrix');
   if (name === 'absent_over_time') return absentOverTime(ev, e, g);
@@ -55,17 +55,17 @@ export function evalCall(ev: Evaluator, e: Call, g: Grid): Value {
       return scalarOf(g, () => ev.settings.endMs / 1000);
     case 'min_of':
     case 'max_of': {
-      const a = ev.evalScalar(e.args[0], g).vals;
-      const b = ev.evalScalar(e.args[1], g).vals;
+      const a = (await ev.evalScalar(e.args[0], g)).vals;
+      const b = (await ev.evalScalar(e.args[1], g)).vals;
       const min = name === 'min_of';
       return scalarOf(g, (k) => (Number.isNaN(a[k]) || Number.isNaN(b[k]) ? NaN : min ? Math.min(a[k], b[k]) : Math.max(a[k], b[k])));
     }
     case 'vector': {
-      const s = ev.evalScalar(e.args[0], g);
+      const s = await ev.evalScalar(e.args[0], g);
       return { kind: 'vector', series: [{ labels: [], vals: s.vals, has: new Uint8Array(g.n).fill(1) }] };
     }
     case 'scalar':
-      return scalarFn(ev.evalVector(e.args[0], g), g);
+      return scalarFn(await ev.evalVector(e.args[0], g), g);
     case 'timestamp':
       return timestampFn(ev, e, g);
     case 'absent':
@@ -87,7 +87,7 @@ export function evalCall(ev: Evaluator, e: Call, g: Grid): Value {
   }
   if (NATIVE_HISTOGRAM_FUNCTIONS.has(name)) {
     // Float samples are no native histograms: these functions give nothing for them.
-    ev.evalVector(e.args[e.args.length - 1], g);
+    await ev.evalVector(e.args[e.args.length - 1], g);
     return { kind: 'vector', series: [] };
   }
   const simple = SIMPLE_FUNCTIONS[name];
@@ -108,18 +108,18 @@ function notesFor(ev: Evaluator, e: Call): FunctionNotes {
 }
 
 /** The scalar arguments (all but `skip`) as per-step arrays. */
-function scalarArgs(ev: Evaluator, e: Call, skip: number, g: Grid): Float64Array[] {
+async function scalarArgs(ev: Evaluator, e: Call, skip: number, g: Grid): Promise<Float64Array[]> {
   const out: Float64Array[] = [];
-  e.args.forEach((a, i) => {
-    if (i !== skip) out.push(ev.evalScalar(a, g).vals);
-  });
+  for (let i = 0; i < e.args.length; i++) {
+    if (i !== skip) out.push((await ev.evalScalar(e.args[i], g)).vals);
+  }
   return out;
 }
 
-function rangeFunction(ev: Evaluator, e: Call, matrixArg: number, g: Grid): VectorValue {
+async function rangeFunction(ev: Evaluator, e: Call, matrixArg: number, g: Grid): Promise<VectorValue> {
   const fn = RANGE_FUNCTIONS[e.func.name];
-  const params = scalarArgs(ev, e, matrixArg, g);
-  const m = ev.evalMatrix(e.args[matrixArg], g);
+  const params = await scalarArgs(ev, e, matrixArg, g);
+  const m = await ev.evalMatrix(e.args[matrixArg], g);
   const keepName = KEEPS_NAME.has(e.func.name);
   const args: number[] = new Array(params.length).fill(0);
   const w: RangeWindow = {
@@ -135,7 +135,7 @@ function rangeFunction(ev: Evaluator, e: Call, matrixArg: number, g: Grid): Vect
   };
   const out: StepSeries[] = [];
   for (const s of m.series) {
-    ev.checkpoint();
+    await ev.tick();
     const o = newStepSeries(keepName ? s.labels : dropMetricName(s.labels), g.n);
     w.ts = s.ts;
     w.vs = s.vs;
@@ -157,8 +157,21 @@ function rangeFunction(ev: Evaluator, e: Call, matrixArg: number, g: Grid): Vect
     });
     if (any) out.push(o);
   }
-  return { kind: 'vector', series: mergeSameLabels(out) };
+  return { kind: 'vector', series: rejectSameLabels(out) };
 }
+
+/** Range functions refuse series whose labels became equal, at any step (Prometheus's matrix-function rule). */
+function rejectSameLabels(series: StepSeries[]): StepSeries[] {
+  if (series.length < 2) return series;
+  const seen = new Set<string>();
+  for (const s of series) {
+    const key = labelsKey(s.labels);
+    if (seen.has(key)) throw new PromQLExecutionError('vector cannot contain metrics with the same labelset');
+    seen.add(key);
+  }
+  return series;
+}
+
 
 /** The labels `absent()` gives its 1: the equality matchers of a plain selector argument. */
 function absentLabels(arg: Expr): Labels {
@@ -179,8 +192,8 @@ function absentLabels(arg: Expr): Labels {
   return [...out.entries()].filter(([, v]) => v !== '').sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-function absent(ev: Evaluator, e: Call, g: Grid): VectorValue {
-  const v = ev.evalVector(e.args[0], g);
+async function absent(ev: Evaluator, e: Call, g: Grid): Promise<VectorValue> {
+  const v = await ev.evalVector(e.args[0], g);
   const o = newStepSeries(absentLabels(e.args[0]), g.n);
   for (let k = 0; k < g.n; k++) {
     if (v.series.some((s) => s.has[k])) continue;
@@ -190,8 +203,8 @@ function absent(ev: Evaluator, e: Call, g: Grid): VectorValue {
   return { kind: 'vector', series: o.has.includes(1) ? [o] : [] };
 }
 
-function absentOverTime(ev: Evaluator, e: Call, g: Grid): VectorValue {
-  const m: MatrixValue = ev.evalMatrix(e.args[0], g);
+async function absentOverTime(ev: Evaluator, e: Call, g: Grid): Promise<VectorValue> {
+  const m: MatrixValue = await ev.evalMatrix(e.args[0], g);
   const present = new Uint8Array(g.n);
   for (const s of m.series) {
     forEachWindow(m, s, g, (k, lo, hi) => {
@@ -219,40 +232,43 @@ function scalarFn(v: VectorValue, g: Grid): ScalarValue {
   });
 }
 
-function timestampFn(ev: Evaluator, e: Call, g: Grid): VectorValue {
-  const v = ev.evalVector(e.args[0], g);
+async function timestampFn(ev: Evaluator, e: Call, g: Grid): Promise<VectorValue> {
+  const v = await ev.evalVector(e.args[0], g);
+  // The sample's own time only for a plain selector; anything computed is stamped with the step.
+  const selector = unwrapParens(e.args[0]).type === 'VectorSelector';
   const out = v.series.map((s) => {
     const o = newStepSeries(dropMetricName(s.labels), g.n);
     for (let k = 0; k < g.n; k++) {
       if (!s.has[k]) continue;
       o.has[k] = 1;
-      o.vals[k] = (s.sampleTs ? s.sampleTs[k] : gridTime(g, k)) / 1000;
+      o.vals[k] = (selector && s.sampleTs ? s.sampleTs[k] : gridTime(g, k)) / 1000;
     }
     return o;
   });
   return { kind: 'vector', series: mergeSameLabels(out) };
 }
 
-function stringArg(ev: Evaluator, e: Expr, g: Grid): string {
-  const v = ev.eval(e, g);
+async function stringArg(ev: Evaluator, e: Expr, g: Grid): Promise<string> {
+  const v = await ev.eval(e, g);
   if (v.kind !== 'string') throw new PromQLExecutionError(`expected string, got ${v.kind}`);
   return v.val;
 }
 
-function labelFunction(ev: Evaluator, e: Call, g: Grid): VectorValue {
-  const strs = e.args.slice(1).map((a) => stringArg(ev, a, g));
+async function labelFunction(ev: Evaluator, e: Call, g: Grid): Promise<VectorValue> {
+  const strs: string[] = [];
+  for (const a of e.args.slice(1)) strs.push(await stringArg(ev, a, g));
   const relabel =
     e.func.name === 'label_replace'
       ? (l: Labels) => labelReplace(l, strs[0], strs[1], strs[2], strs[3])
       : (l: Labels) => labelJoin(l, strs[0], strs[1], strs.slice(2));
   relabel([]); // checks the arguments (regex, label names) even when the vector is empty
-  const v = ev.evalVector(e.args[0], g);
+  const v = await ev.evalVector(e.args[0], g);
   const out = v.series.map((s) => ({ ...s, labels: relabel(s.labels) }));
   return { kind: 'vector', series: mergeSameLabels(out.map((s) => ({ labels: s.labels, vals: s.vals.slice(), has: s.has.slice() }))) };
 }
 
-function sortFunction(ev: Evaluator, e: Call, g: Grid): VectorValue {
-  const v = ev.evalVector(e.args[0], g);
+async function sortFunction(ev: Evaluator, e: Call, g: Grid): Promise<VectorValue> {
+  const v = await ev.evalVector(e.args[0], g);
   if (ev.settings.stepMs > 0) {
     ev.annotations.warn('sort is ineffective for range queries since results are always ordered by labels', e.pos);
   }
@@ -269,7 +285,8 @@ function sortFunction(ev: Evaluator, e: Call, g: Grid): VectorValue {
       return desc ? y - x : x - y;
     });
   } else {
-    const names = e.args.slice(1).map((a) => stringArg(ev, a, g));
+    const names: string[] = [];
+    for (const a of e.args.slice(1)) names.push(await stringArg(ev, a, g));
     const desc = name === 'sort_by_label_desc';
     series.sort((a, b) => {
       let c = 0;
@@ -287,7 +304,7 @@ function sortFunction(ev: Evaluator, e: Call, g: Grid): VectorValue {
   return { kind: 'vector', series };
 }
 
-function simpleFunction(ev: Evaluator, e: Call, fn: (v: number, args: readonly number[]) => number, g: Grid): VectorValue {
+async function simpleFunction(ev: Evaluator, e: Call, fn: (v: number, args: readonly number[]) => number, g: Grid): Promise<VectorValue> {
   const name = e.func.name;
   let input: VectorValue;
   let params: Float64Array[];
@@ -298,14 +315,14 @@ function simpleFunction(ev: Evaluator, e: Call, fn: (v: number, args: readonly n
     input = { kind: 'vector', series: [{ labels: [], vals, has: new Uint8Array(g.n).fill(1) }] };
     params = [];
   } else {
-    params = scalarArgs(ev, e, 0, g);
-    input = ev.evalVector(e.args[0], g);
+    params = await scalarArgs(ev, e, 0, g);
+    input = await ev.evalVector(e.args[0], g);
   }
   const clamp = name === 'clamp';
   const args: number[] = new Array(params.length).fill(0);
   const out: StepSeries[] = [];
   for (const s of input.series) {
-    ev.checkpoint();
+    await ev.tick();
     const o = newStepSeries(dropMetricName(s.labels), g.n);
     for (let k = 0; k < g.n; k++) {
       if (!s.has[k]) continue;
@@ -330,7 +347,7 @@ function quantileLabel(q: number): string {
  * `_bucket` series grouped by their labels without `le` and the metric name, one computation per
  * group and step over the buckets present at that step.
  */
-function classicHistogramFunction(ev: Evaluator, e: Call, g: Grid): VectorValue {
+async function classicHistogramFunction(ev: Evaluator, e: Call, g: Grid): Promise<VectorValue> {
   const name = e.func.name;
   const vectorArg = name === 'histogram_quantile' ? 1 : name === 'histogram_quantiles' ? 0 : 2;
   const pos = e.args[vectorArg].pos;
@@ -338,15 +355,15 @@ function classicHistogramFunction(ev: Evaluator, e: Call, g: Grid): VectorValue 
   let fraction: { lower: Float64Array; upper: Float64Array } | undefined;
   let qLabel = '';
   if (name === 'histogram_quantile') {
-    quantiles = [{ vals: ev.evalScalar(e.args[0], g).vals, label: '' }];
+    quantiles = [{ vals: (await ev.evalScalar(e.args[0], g)).vals, label: '' }];
   } else if (name === 'histogram_quantiles') {
-    qLabel = stringArg(ev, e.args[1], g);
-    quantiles = e.args.slice(2).map((a) => {
-      const vals = ev.evalScalar(a, g).vals;
-      return { vals, label: quantileLabel(vals[0]) };
-    });
+    qLabel = await stringArg(ev, e.args[1], g);
+    for (const a of e.args.slice(2)) {
+      const vals = (await ev.evalScalar(a, g)).vals;
+      quantiles.push({ vals, label: quantileLabel(vals[0]) });
+    }
   } else {
-    fraction = { lower: ev.evalScalar(e.args[0], g).vals, upper: ev.evalScalar(e.args[1], g).vals };
+    fraction = { lower: (await ev.evalScalar(e.args[0], g)).vals, upper: (await ev.evalScalar(e.args[1], g)).vals };
   }
   for (const q of quantiles) {
     for (let k = 0; k < g.n; k++) {
@@ -354,7 +371,7 @@ function classicHistogramFunction(ev: Evaluator, e: Call, g: Grid): VectorValue 
       if (Number.isNaN(x) || x < 0 || x > 1) ev.annotations.warn(invalidQuantileMessage(x), name === 'histogram_quantile' ? e.args[0].pos : pos);
     }
   }
-  const v = ev.evalVector(e.args[vectorArg], g);
+  const v = await ev.evalVector(e.args[vectorArg], g);
   const notes: FunctionNotes = { warn: (m) => ev.annotations.warn(m, pos), info: (m) => ev.annotations.info(m, pos) };
   // Group the buckets once: labels without `le` and the metric name.
   const groups = new Map<string, { labels: Labels; members: number[]; les: number[]; name: string }>();
@@ -369,7 +386,8 @@ function classicHistogramFunction(ev: Evaluator, e: Call, g: Grid): VectorValue 
     if (qLabel !== '' && getLabel(labels, qLabel) !== '') {
       throw new PromQLExecutionError(`label ${JSON.stringify(qLabel)} given to histogram_quantiles() is already a label of ${formatLabels(s.labels)}`);
     }
-    const key = labelsKey(labels);
+    // Buckets of different histograms never mix: the key keeps the metric name (dropped from the output).
+    const key = labelsKey(s.labels.filter(([n]) => n !== 'le'));
     let grp = groups.get(key);
     if (!grp) {
       grp = { labels, members: [], les: [], name: metric };
@@ -392,7 +410,7 @@ function classicHistogramFunction(ev: Evaluator, e: Call, g: Grid): VectorValue 
     return n;
   };
   for (const grp of groups.values()) {
-    ev.checkpoint();
+    await ev.tick();
     const outs = fraction
       ? [newStepSeries(grp.labels, g.n)]
       : quantiles.map((q) => newStepSeries(qLabel === '' ? grp.labels : setLabel(grp.labels, qLabel, q.label), g.n));
@@ -413,5 +431,5 @@ function classicHistogramFunction(ev: Evaluator, e: Call, g: Grid): VectorValue 
     }
     for (const o of outs) if (o.has.includes(1)) out.push(o);
   }
-  return { kind: 'vector', series: out };
+  return { kind: 'vector', series: mergeSameLabels(out) };
 }

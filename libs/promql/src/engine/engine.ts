@@ -1,7 +1,7 @@
 import { compareLabels as compareLabelSets } from '@panoptes/block-formats';
 import { ValidationError } from '@panoptes/common';
 import { type Expr, type VectorSelector, children, documentedType, exprType } from '../ast';
-import { QueryCanceledError, QueryTimeoutError } from '../errors';
+import { QueryCanceledError, QueryTimeoutError, QueryTooManySamplesError } from '../errors';
 import { type ParseOptions, parseExpr } from '../parser';
 import { Annotations } from './annotations';
 import { Evaluator, atOf } from './evaluator';
@@ -84,11 +84,11 @@ export class Engine implements QueryEngine {
     };
     const ranges = selectorRanges(expr, startMs, endMs, settings);
     const annotations = new Annotations(query);
-    const { data, totalSamples } = await fetchSelectors(queryable, tenant, ranges, stepMs, options.signal, deadline, timeoutMs, annotations);
+    const { data, totalSamples } = await fetchSelectors(queryable, tenant, ranges, stepMs, options.signal, deadline, timeoutMs, this.config.maxSamples, annotations);
 
     const grid: Grid = isRange ? { start: startMs, interval: stepMs, n: Math.floor((endMs - startMs) / stepMs) + 1 } : { start: startMs, interval: 1, n: 1 };
     const ev = new Evaluator(settings, data, annotations);
-    const value = ev.eval(expr, grid);
+    const value = await ev.eval(expr, grid);
     return {
       value: isRange ? rangeResult(value, grid) : instantResult(value, grid),
       warnings: annotations.warnings,
@@ -151,6 +151,7 @@ async function fetchSelectors(
   signal: AbortSignal | undefined,
   deadline: number,
   timeoutMs: number,
+  maxSamples: number,
   annotations: Annotations,
 ): Promise<{ data: Map<VectorSelector, SeriesData[]>; totalSamples: number }> {
   const data = new Map<VectorSelector, SeriesData[]>();
@@ -174,12 +175,17 @@ async function fetchSelectors(
           const sd = decodeSeries(stored, r.start, r.end);
           if (sd.ts.length === 0) continue;
           totalSamples += sd.ts.length;
+          // Decoded samples stay in memory for the whole evaluation: they count against the same limit.
+          if (totalSamples > maxSamples) {
+            throw new QueryTooManySamplesError('query processing would load too many samples into memory in query execution', { tenant });
+          }
           list.push(sd);
         }
         data.set(vs, list);
       }),
     );
   } catch (err) {
+    if (err instanceof QueryTooManySamplesError) throw err;
     if (signal?.aborted) throw new QueryCanceledError('query was canceled while fetching series', { tenant, cause: err });
     if (timeout.aborted) throw new QueryTimeoutError(`query timed out while fetching series (timeout ${timeoutMs}ms)`, { tenant, cause: err });
     throw err;

@@ -1,4 +1,5 @@
 import type { Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../ast';
+import { AT_MODIFIER_UNSAFE_FUNCTIONS } from '../functions';
 import { PromQLExecutionError, QueryCanceledError, QueryTimeoutError, QueryTooManySamplesError } from '../errors';
 import { evalAggregate } from './aggregate';
 import type { Annotations } from './annotations';
@@ -18,6 +19,9 @@ import {
   gridTime,
   mergeSameLabels,
 } from './values';
+
+/** How long evaluation may hold the event loop before it lets other work run. */
+const YIELD_EVERY_MS = 10;
 
 export interface EvalSettings {
   /** The query as written, for annotation positions. */
@@ -55,6 +59,7 @@ export class Evaluator {
   peak = 0;
   private readonly frames: number[] = [0];
   private checks = 0;
+  private lastYield = Date.now();
 
   constructor(
     readonly settings: EvalSettings,
@@ -62,13 +67,18 @@ export class Evaluator {
     readonly annotations: Annotations,
   ) {}
 
-  eval(e: Expr, g: Grid): Value {
-    this.checkpoint();
+  async eval(e: Expr, g: Grid): Promise<Value> {
+    await this.tick();
     this.frames.push(0);
     let v: Value;
     let children = 0;
     try {
-      v = this.evalNode(e, g);
+      if (g.n > 1 && worthOneStep(e) && isStepInvariant(e)) {
+        // Same value at every step (`@` pins it): evaluate once, copy to every step (Prometheus's StepInvariantExpr).
+        v = broadcast(await this.evalNode(e, { start: g.start, interval: g.interval, n: 1 }), g.n);
+      } else {
+        v = await this.evalNode(e, g);
+      }
     } finally {
       children = this.frames.pop()!;
     }
@@ -84,34 +94,43 @@ export class Evaluator {
   }
 
   /** Evaluates an expression that must give an instant vector. */
-  evalVector(e: Expr, g: Grid): VectorValue {
-    const v = this.eval(e, g);
+  async evalVector(e: Expr, g: Grid): Promise<VectorValue> {
+    const v = await this.eval(e, g);
     if (v.kind !== 'vector') throw new PromQLExecutionError(`expected instant vector, got ${v.kind}`);
     return v;
   }
 
-  evalScalar(e: Expr, g: Grid): ScalarValue {
-    const v = this.eval(e, g);
+  async evalScalar(e: Expr, g: Grid): Promise<ScalarValue> {
+    const v = await this.eval(e, g);
     if (v.kind !== 'scalar') throw new PromQLExecutionError(`expected scalar, got ${v.kind}`);
     return v;
   }
 
-  evalMatrix(e: Expr, g: Grid): MatrixValue {
-    const v = this.eval(unwrapParens(e), g);
+  async evalMatrix(e: Expr, g: Grid): Promise<MatrixValue> {
+    const v = await this.eval(unwrapParens(e), g);
     if (v.kind !== 'matrix') throw new PromQLExecutionError(`expected range vector, got ${v.kind}`);
     return v;
   }
 
-  /** Throws when the query timed out or was cancelled; cheap enough to call per series. */
-  checkpoint(): void {
-    if ((this.checks++ & 63) !== 0) return;
+  /**
+   * Call once per series or step of any loop: every few milliseconds it gives the event loop a turn
+   * (other requests, the write path, a client's disconnect) and then throws when the query was
+   * cancelled or ran past its deadline. Cheap in between: a counter.
+   */
+  async tick(): Promise<void> {
+    if ((this.checks++ & 15) !== 0) return;
+    const now = Date.now();
+    if (now - this.lastYield >= YIELD_EVERY_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.lastYield = Date.now();
+    }
     if (this.settings.signal?.aborted) throw new QueryCanceledError('query was canceled in expression evaluation');
-    if (Date.now() > this.settings.deadline) {
+    if (now > this.settings.deadline) {
       throw new QueryTimeoutError(`query timed out in expression evaluation (timeout ${this.settings.timeoutMs}ms)`);
     }
   }
 
-  private evalNode(e: Expr, g: Grid): Value {
+  private async evalNode(e: Expr, g: Grid): Promise<Value> {
     switch (e.type) {
       case 'NumberLiteral':
         return { kind: 'scalar', vals: new Float64Array(g.n).fill(e.val) };
@@ -137,8 +156,8 @@ export class Evaluator {
     }
   }
 
-  private evalUnary(op: '+' | '-', inner: Expr, g: Grid): Value {
-    const v = this.eval(inner, g);
+  private async evalUnary(op: '+' | '-', inner: Expr, g: Grid): Promise<Value> {
+    const v = await this.eval(inner, g);
     if (op === '+') return v;
     if (v.kind === 'scalar') return { kind: 'scalar', vals: v.vals.map((x) => -x) };
     if (v.kind !== 'vector') throw new PromQLExecutionError(`unary minus on ${v.kind}`);
@@ -146,13 +165,13 @@ export class Evaluator {
     return { kind: 'vector', series: checkUniqueLabels(out) };
   }
 
-  private evalVectorSelector(e: VectorSelector, g: Grid): VectorValue {
+  private async evalVectorSelector(e: VectorSelector, g: Grid): Promise<VectorValue> {
     const data = this.data.get(e) ?? [];
     const at = atOf(e, this.settings);
     const lookback = this.settings.lookbackMs;
     const out: StepSeries[] = [];
     for (const sd of data) {
-      this.checkpoint();
+      await this.tick();
       const vals = new Float64Array(g.n);
       const has = new Uint8Array(g.n);
       const sampleTs = new Float64Array(g.n);
@@ -187,17 +206,18 @@ export class Evaluator {
     return { kind: 'matrix', series, rangeMs: e.rangeMs, offsetMs: vs.offsetMs, atMs: atOf(vs, this.settings) };
   }
 
-  private evalSubquery(e: SubqueryExpr, g: Grid): MatrixValue {
+  private async evalSubquery(e: SubqueryExpr, g: Grid): Promise<MatrixValue> {
     const at = atOf(e, this.settings);
     const step = e.stepMs > 0 ? e.stepMs : this.settings.noStepSubqueryIntervalMs;
     const firstRef = (at ?? g.start) - e.offsetMs;
     const lastRef = (at ?? gridTime(g, g.n - 1)) - e.offsetMs;
-    const from = Math.ceil((firstRef - e.rangeMs) / step) * step;
+    // The first step strictly after the window's (excluded) start.
+    const from = Math.floor((firstRef - e.rangeMs) / step) * step + step;
     const n = lastRef < from ? 0 : Math.floor((lastRef - from) / step) + 1;
     const inner: Grid = { start: from, interval: step, n };
     const series: RangeSeries[] = [];
     if (n > 0) {
-      const v = this.eval(e.expr, inner);
+      const v = await this.eval(e.expr, inner);
       if (v.kind === 'vector') {
         for (const s of v.series) series.push(compact(s, inner));
       } else if (v.kind === 'scalar') {
@@ -208,6 +228,67 @@ export class Evaluator {
     }
     return { kind: 'matrix', series, rangeMs: e.rangeMs, offsetMs: e.offsetMs, atMs: at };
   }
+}
+
+const invariance = new WeakMap<Expr, boolean>();
+
+/**
+ * Whether an expression has the same value at every step, by Prometheus's rules (preprocessExpr):
+ * selectors and subqueries pinned with `@`, and operators and functions (other than the time-based
+ * ones) over only such inputs and literals.
+ */
+export function isStepInvariant(e: Expr): boolean {
+  let r = invariance.get(e);
+  if (r !== undefined) return r;
+  switch (e.type) {
+    case 'NumberLiteral':
+    case 'StringLiteral':
+      r = true;
+      break;
+    case 'VectorSelector':
+    case 'SubqueryExpr':
+      r = e.timestampMs !== undefined || e.startOrEnd !== undefined;
+      break;
+    case 'MatrixSelector':
+      r = isStepInvariant(e.vectorSelector);
+      break;
+    case 'ParenExpr':
+    case 'UnaryExpr':
+    case 'StepInvariantExpr':
+      r = isStepInvariant(e.expr);
+      break;
+    case 'AggregateExpr':
+      r = isStepInvariant(e.expr);
+      break;
+    case 'BinaryExpr':
+      r = isStepInvariant(e.lhs) && isStepInvariant(e.rhs);
+      break;
+    case 'Call':
+      r = !AT_MODIFIER_UNSAFE_FUNCTIONS.has(e.func.name) && e.args.every(isStepInvariant);
+      break;
+  }
+  invariance.set(e, r);
+  return r;
+}
+
+/** Literals are as cheap per step as once; matrices are consumed per window, never copied. */
+function worthOneStep(e: Expr): boolean {
+  return e.type === 'VectorSelector' || e.type === 'Call' || e.type === 'AggregateExpr' || e.type === 'BinaryExpr';
+}
+
+/** A one-step value repeated over `n` steps. */
+function broadcast(v: Value, n: number): Value {
+  if (v.kind === 'scalar') return { kind: 'scalar', vals: new Float64Array(n).fill(v.vals[0]) };
+  if (v.kind !== 'vector') return v;
+  return {
+    kind: 'vector',
+    series: v.series.map((s) => ({
+      labels: s.labels,
+      vals: new Float64Array(n).fill(s.vals[0]),
+      has: new Uint8Array(n).fill(s.has[0]),
+      sampleTs: s.sampleTs ? new Float64Array(n).fill(s.sampleTs[0]) : undefined,
+    })),
+  };
 }
 
 export function unwrapParens(e: Expr): Expr {
