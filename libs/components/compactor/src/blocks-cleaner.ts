@@ -11,6 +11,7 @@ import {
   markForDeletion,
   readBucketIndex,
   removeDeletionMark,
+  seriesDeletionPrefix,
   writeBucketIndex,
 } from '@panoptes/bucket-index';
 import { Clock, errorMessage } from '@panoptes/common';
@@ -47,7 +48,9 @@ export function tenantDeletionMarkKey(tenant: string): string {
  * 3. deletes blocks whose deletion mark is older than the deletion delay: meta.json first (so a
  *    reader sees a partial block, never a block with missing files), then the rest, then the marks;
  * 4. deletes partial blocks left by crashed uploads once older than the partial-block delay;
- * 5. writes the index. A tenant marked for deletion has every block deleted and its index removed.
+ * 5. writes the index. A tenant marked for deletion has every block, its index and its series
+ *    deletion requests removed. Series deletion requests (`markers/series-deletion/`) are
+ *    otherwise left alone: neither the updater nor the block deletion here touch them.
  *
  * Marking before deleting, with a delay, is what lets queriers that loaded an older index keep
  * reading a block until they have seen the new one.
@@ -171,6 +174,8 @@ export class BlocksCleaner {
       this.deletedBlocks.inc({ tenant, reason: 'tenant' });
       result.deleted++;
     }
+    // The tenant's series deletion requests go with its blocks.
+    for (const key of await listAll(this.bucket, seriesDeletionPrefix(tenant), { recursive: true })) await this.bucket.delete(key);
     this.blocksGauge.remove({ tenant });
     this.logger.info('tenant blocks deleted', { component: 'compactor', tenant, deleted: result.deleted });
     return result;

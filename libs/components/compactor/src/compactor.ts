@@ -8,6 +8,8 @@ import { BlocksCleaner } from './blocks-cleaner';
 import { CompactionJobRunner } from './job-runner';
 import { planCompaction } from './planner';
 import { CompactionPlannerConfig } from './planner-config';
+import type { PlannerDeletions } from './planner-deletions';
+import type { SeriesDeletions } from './series-deletions';
 
 export interface CompactorConfig {
   /** How often every owned tenant is processed, ms. */
@@ -22,8 +24,10 @@ export type Ownership = (key: string | number) => boolean;
 /**
  * The compactor. Each cycle, for every tenant it owns on the compactor ring: the blocks cleaner
  * updates the bucket index, applies retention, deletes blocks whose deletion delay passed and old
- * partial uploads, and carries out tenant deletions. Compaction jobs (merging and deduplicating
- * blocks) plug into the same cycle; they are not built yet.
+ * partial uploads, and carries out tenant deletions; then the tenant's compaction jobs this
+ * compactor owns run (merging, deduplicating, and rewriting blocks overlapping pending series
+ * deletion requests); last, the tenant's owner moves its series deletion requests on (processed,
+ * removed) against the fresh bucket index.
  */
 export class Compactor extends Service {
   private lastTenants: string[] = [];
@@ -40,6 +44,8 @@ export class Compactor extends Service {
     registry: Registry,
     /** Whether this instance has joined its ring (the first cycle waits for it). */
     private readonly joined: () => boolean = () => true,
+    /** Series deletion requests; without them nothing is deleted by selector. */
+    private readonly deletions?: SeriesDeletions,
   ) {
     super('compactor');
     const ownedCount = () => this.lastTenants.length;
@@ -83,6 +89,10 @@ export class Compactor extends Service {
         if (this.owns(tenant)) await this.cleaner.clean(tenant);
         const ran = await this.compactTenant(tenant, signal);
         if (ran > 0 && this.owns(tenant)) await this.cleaner.clean(tenant);
+        if (this.deletions && this.owns(tenant)) {
+          const index = await readBucketIndex(this.bucket, tenant).catch(() => undefined);
+          if (index) await this.deletions.update(tenant, index);
+        }
       } catch (err) {
         this.logger.error('tenant compaction failed; retrying next cycle', { component: 'compactor', tenant, err: errorMessage(err) });
       }
@@ -92,12 +102,13 @@ export class Compactor extends Service {
   /** Plans the tenant's jobs from its bucket index and runs those this compactor owns; returns how many ran. */
   private async compactTenant(tenant: string, signal?: AbortSignal): Promise<number> {
     let ran = 0;
+    const seriesDeletions: PlannerDeletions | undefined = this.deletions ? await this.deletions.forPlanning(tenant) : undefined;
     // Each job's outputs may enable the next stage (2h -> 12h -> 24h): plan again until nothing is left.
     for (let round = 0; round < 10 && !signal?.aborted; round++) {
       const index = await readBucketIndex(this.bucket, tenant).catch(() => undefined);
       if (index === undefined) return ran;
       const plan = planCompaction(
-        { tenant, blocks: index.blocks, deletionMarked: index.blockDeletionMarks.map((m) => m.id), now: this.clock.now() },
+        { tenant, blocks: index.blocks, deletionMarked: index.blockDeletionMarks.map((m) => m.id), now: this.clock.now(), seriesDeletions },
         this.config.planner,
       );
       const mine = plan.jobs.filter((j) => this.owns(j.hash));

@@ -7,4 +7,11 @@ export { defaultCompactionPlannerConfig, validateCompactionPlannerConfig, MAX_SP
 export type { CompactionPlannerConfig } from './planner-config';
 export { COMPACTOR_SHARD_ID_LABEL, compareCompactionJobs, formatCompactorShardId, parseCompactorShardId } from './planner-job';
 export type { CompactionJob, CompactionJobOutput, CompactionStage, PlannableBlock } from './planner-job';
+export { deletionApplied, deletionOverlaps, needsDeletionRewrite } from './planner-deletions';
+export type { PlannableDeletion, PlannerDeletions } from './planner-deletions';
 export * from './job-runner';
+export { SeriesDeletions, defaultSeriesDeletionsConfig } from './series-deletions';
+export type { SeriesDeletionsConfig } from './series-deletions';
+export { SERIES_DELETION_API_PATHS, SeriesDeletionApi } from './series-deletion-api';
+export type { SeriesDeletionApiRequest } from './series-deletion-api';
+export { SERIES_DELETION_API, SeriesDeletionController } from './series-deletion.controller';

@@ -30,8 +30,10 @@ export type PlannableBlock = Pick<BucketIndexBlock, 'id' | 'minTime' | 'maxTime'
  *   out-of-order or backfilled blocks), deduplicating samples.
  * - `merge`: merges adjacent, non-overlapping sources into one block of a larger range
  *   (horizontal compaction; Mimir's merge stage).
+ * - `rewrite`: writes one block again without the samples of pending series deletion requests
+ *   (same range, labels and compaction level); for blocks no other job takes.
  */
-export type CompactionStage = 'split' | 'vertical' | 'merge';
+export type CompactionStage = 'split' | 'vertical' | 'merge' | 'rewrite';
 
 /** One block a job writes. */
 export interface CompactionJobOutput {
@@ -59,15 +61,22 @@ export interface CompactionJob<B extends PlannableBlock = PlannableBlock> {
   /**
    * `<tenant>/<stage>-<rangeStart>-<rangeEnd>[-<shard>]`, Mimir's sharding key with `/` after the
    * tenant (tenant IDs never hold `/`). `<shard>` is the split group (`<g+1>_of_<splitGroups>`)
-   * for a split job, the sources' shard label for a job over split blocks, absent otherwise.
+   * for a split job, the sources' shard label for a job over split blocks, absent otherwise. A
+   * rewrite job: `<tenant>/rewrite-<block ulid>`.
    */
   shardingKey: string;
   /** FNV-1a 32 of `shardingKey`: the ring token that decides which compactor runs the job (as Mimir). */
   hash: number;
   stage: CompactionStage;
-  /** Start of the aligned compaction window the job belongs to, ms, inclusive (a multiple of its length). */
+  /**
+   * Start of the aligned compaction window the job belongs to, ms, inclusive (a multiple of its
+   * length). A rewrite job has no window: its block's minTime.
+   */
   rangeStart: number;
-  /** End of that window, ms, exclusive; `rangeEnd - rangeStart` is one of the configured block ranges. */
+  /**
+   * End of that window, ms, exclusive; `rangeEnd - rangeStart` is one of the configured block
+   * ranges. A rewrite job: its block's maxTime.
+   */
   rangeEnd: number;
   /** Time range of the output block(s): the sources' lowest minTime, ms, inclusive. */
   minTime: number;
@@ -77,7 +86,7 @@ export interface CompactionJob<B extends PlannableBlock = PlannableBlock> {
   sources: B[];
   /** Their ids, sorted. */
   sourceBlockIds: string[];
-  /** Compaction level of the output block(s): the highest source level + 1. */
+  /** Compaction level of the output block(s): the highest source level + 1 (a rewrite keeps its source's level). */
   compactionLevel: number;
   /** External labels shared by every source (empty values dropped). */
   labels: Record<string, string>;
@@ -95,7 +104,7 @@ export interface CompactionJob<B extends PlannableBlock = PlannableBlock> {
   outputs: CompactionJobOutput[];
 }
 
-const STAGE_ORDER: Record<CompactionStage, number> = { split: 0, vertical: 1, merge: 1 };
+const STAGE_ORDER: Record<CompactionStage, number> = { split: 0, vertical: 1, merge: 1, rewrite: 2 };
 
 /**
  * The order jobs are run in (Mimir's `smallest-range-oldest-blocks-first`): smallest window first

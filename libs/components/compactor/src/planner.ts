@@ -1,5 +1,6 @@
 import { ValidationError } from '@panoptes/common';
 import { CompactionPlannerConfig, validateCompactionPlannerConfig } from './planner-config';
+import { PlannerDeletions, needsDeletionRewrite } from './planner-deletions';
 import { blockIdHash, fnv1a32String, fnv1a64Hex } from './planner-hash';
 import {
   COMPACTOR_SHARD_ID_LABEL,
@@ -23,6 +24,11 @@ export interface CompactionPlanInput<B extends PlannableBlock = PlannableBlock> 
   noCompactMarked?: Iterable<string>;
   /** Current time, ms since the Unix epoch: the only clock the planner reads. */
   now: number;
+  /**
+   * The tenant's pending series deletion requests: a compactable block overlapping one it did not
+   * apply, and not a source of a job planned now, gets a `rewrite` job (PLANNER.md rule 9).
+   */
+  seriesDeletions?: PlannerDeletions;
 }
 
 export type BlockExclusionReason = 'marked-for-deletion' | 'no-compact' | 'consistency-delay';
@@ -106,6 +112,7 @@ export function planCompaction<B extends PlannableBlock>(input: CompactionPlanIn
     if (reason) deferred.push({ job, reason });
     else jobs.push(job);
   }
+  jobs.push(...rewriteJobs(input, compactable, jobs, deferred));
   jobs.sort(compareCompactionJobs);
   deferred.sort((a, b) => compareCompactionJobs(a.job, b.job));
   return { jobs, deferred, excluded };
@@ -344,6 +351,59 @@ function toJob<B extends PlannableBlock>(tenant: string, c: Candidate<B>, config
     job.outputs.push({ labels: { ...job.labels } });
   }
   return job;
+}
+
+/**
+ * Rule 9: one `rewrite` job per compactable block that overlaps a pending deletion request it did
+ * not apply (`needsDeletionRewrite`) and is not a source of a job planned now, nor of one waiting
+ * only for the first-level wait period (that job applies the request, soon). One block in, one
+ * block out: same labels, shard and level. Rewrites are how a request reaches the blocks no merge
+ * will take again (the top range, lone blocks).
+ */
+function rewriteJobs<B extends PlannableBlock>(
+  input: CompactionPlanInput<B>,
+  compactable: readonly B[],
+  planned: readonly CompactionJob<B>[],
+  deferred: readonly DeferredJob<B>[],
+): CompactionJob<B>[] {
+  const deletions = input.seriesDeletions;
+  if (!deletions || deletions.requests.length === 0) return [];
+  const busy = new Set<string>();
+  for (const j of planned) for (const id of j.sourceBlockIds) busy.add(id);
+  for (const d of deferred) if (d.reason === 'first-level-wait-period') for (const id of d.job.sourceBlockIds) busy.add(id);
+  const out: CompactionJob<B>[] = [];
+  for (const b of compactable) {
+    if (busy.has(b.id)) continue;
+    if (!deletions.requests.some((r) => needsDeletionRewrite(b, r, deletions.appliedMarginMs, input.now))) continue;
+    const labels = groupLabels(b);
+    const shard = shardOf(b);
+    const shardingKey = `${input.tenant}/rewrite-${b.id}`;
+    const job: CompactionJob<B> = {
+      tenant: input.tenant,
+      key: `${shardingKey}@${fnv1a64Hex(canonicalLabels(labels))}`,
+      shardingKey,
+      hash: fnv1a32String(shardingKey),
+      stage: 'rewrite',
+      rangeStart: b.minTime,
+      rangeEnd: b.maxTime,
+      minTime: b.minTime,
+      maxTime: b.maxTime,
+      sources: [b],
+      sourceBlockIds: [b.id],
+      compactionLevel: b.compactionLevel,
+      labels: shard === '' ? labels : { ...labels, [COMPACTOR_SHARD_ID_LABEL]: shard },
+      outputs: [],
+    };
+    const output: CompactionJobOutput = { labels: { ...job.labels } };
+    const parsed = shard === '' ? undefined : parseCompactorShardId(shard);
+    if (parsed) {
+      job.shardIndex = output.shardIndex = parsed.index;
+      job.shardCount = output.shardCount = parsed.count;
+    }
+    job.outputs.push(output);
+    out.push(job);
+  }
+  return out;
 }
 
 /** Whether any two blocks overlap in time; blocks sorted by minTime. */

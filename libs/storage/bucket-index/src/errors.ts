@@ -87,3 +87,37 @@ export class MarkerCorruptError extends PanoptesError {
 export function isMarkerCorrupt(err: unknown): err is MarkerCorruptError {
   return err instanceof MarkerCorruptError;
 }
+
+/** A series deletion request does not exist (never made, cancelled, or removed after processing). */
+export class SeriesDeletionRequestNotFoundError extends NotFoundError {
+  constructor(tenant: string, id: string) {
+    super(
+      'series_deletion_request_not_found',
+      `series deletion request ${id} of tenant "${tenant}" not found; list the tenant's requests with GET /api/v1/admin/tsdb/delete_series`,
+      { tenant },
+    );
+  }
+}
+
+export function isSeriesDeletionRequestNotFound(err: unknown): err is SeriesDeletionRequestNotFoundError {
+  return err instanceof SeriesDeletionRequestNotFoundError;
+}
+
+/** A series deletion request object exists but does not decode (or names another request or tenant). */
+export class SeriesDeletionRequestCorruptError extends PanoptesError {
+  constructor(
+    readonly key: string,
+    tenant: string,
+    problem: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super('internal', 'series_deletion_request_corrupt', `series deletion request "${key}" is corrupt: ${problem}; delete the object and make the request again`, {
+      tenant,
+      cause: options.cause,
+    });
+  }
+}
+
+export function isSeriesDeletionRequestCorrupt(err: unknown): err is SeriesDeletionRequestCorruptError {
+  return err instanceof SeriesDeletionRequestCorruptError;
+}

@@ -1,5 +1,5 @@
 // Public surface of bucket-index: the per-tenant bucket index (Mimir's bucketindex), block
-// deletion / no-compact marks and tenant discovery. Everything else in this folder is internal.
+// deletion / no-compact marks, series deletion requests and tenant discovery. Everything else in this folder is internal.
 export {
   BUCKET_INDEX_VERSION_1,
   SEGMENT_FORMAT_1_BASED_6_DIGITS,
@@ -20,10 +20,14 @@ export {
   BucketIndexTooOldError,
   MarkerCorruptError,
   MarkerNotFoundError,
+  SeriesDeletionRequestCorruptError,
+  SeriesDeletionRequestNotFoundError,
   isBucketIndexCorrupt,
   isBucketIndexNotFound,
   isMarkerCorrupt,
   isMarkerNotFound,
+  isSeriesDeletionRequestCorrupt,
+  isSeriesDeletionRequestNotFound,
 } from './errors';
 export {
   BLOCK_META_FILENAME,
@@ -31,6 +35,7 @@ export {
   DELETION_MARK_FILENAME,
   MARKERS_DIR,
   NO_COMPACT_MARK_FILENAME,
+  SERIES_DELETION_DIR,
   blockIdTime,
   blockMarkerKey,
   blockMetaKey,
@@ -39,8 +44,11 @@ export {
   globalMarkerKey,
   isBlockId,
   markersPrefix,
+  seriesDeletionKey,
+  seriesDeletionPrefix,
   tenantPrefix,
   validateBlockId,
+  validateSeriesDeletionId,
 } from './layout';
 export type { MarkerKind } from './layout';
 export {
@@ -65,5 +73,18 @@ export type { BucketIndexUpdate, BucketIndexUpdaterConfig, CorruptedBlock, Parti
 export { BucketIndexLoader, defaultBucketIndexLoaderConfig } from './loader';
 export type { BucketIndexLoaderConfig } from './loader';
 export { isReservedTenantDir, listTenants } from './tenants';
+export {
+  SERIES_DELETION_REQUEST_VERSION_1,
+  SeriesDeletionStore,
+  decodeSeriesDeletionRequest,
+  defaultSeriesDeletionStoreConfig,
+  deleteSeriesDeletionRequest,
+  encodeSeriesDeletionRequest,
+  listSeriesDeletionRequests,
+  newSeriesDeletionRequest,
+  readSeriesDeletionRequest,
+  writeSeriesDeletionRequest,
+} from './series-deletion';
+export type { SeriesDeletionListing, SeriesDeletionRequest, SeriesDeletionState, SeriesDeletionStoreConfig } from './series-deletion';
 export { blockDataFiles, downloadBlock, uploadBlock } from './block-transfer';
 export type { BlockFile } from './block-transfer';

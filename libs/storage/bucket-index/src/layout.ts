@@ -11,6 +11,7 @@ import { ValidationError, validateTenantId } from '@panoptes/common';
  *   <tenant>/<ulid>/no-compact-mark.json                 block-local no-compact mark (Thanos)
  *   <tenant>/markers/<ulid>-deletion-mark.json           global copy: one listing finds them all
  *   <tenant>/markers/<ulid>-no-compact-mark.json         global copy
+ *   <tenant>/markers/series-deletion/<id>.json           a series deletion request (series-deletion.ts)
  *
  * Tenant IDs are validated (`validateTenantId`) before they become a key prefix.
  */
@@ -20,6 +21,13 @@ export const DELETION_MARK_FILENAME = 'deletion-mark.json';
 export const NO_COMPACT_MARK_FILENAME = 'no-compact-mark.json';
 /** The per-tenant directory of global marker copies. Never a ULID, so never taken for a block. */
 export const MARKERS_DIR = 'markers';
+
+/**
+ * The per-tenant directory (under `markers/`) of series deletion requests. Not a ULID and not
+ * `<ulid>-…`, so neither the updater's block listing nor the global-marker listing takes it for
+ * anything; a non-recursive listing of `markers/` shows it once as a directory.
+ */
+export const SERIES_DELETION_DIR = 'series-deletion';
 
 export type MarkerKind = 'deletion' | 'no-compact';
 
@@ -71,6 +79,27 @@ export function blockMetaKey(tenant: string, id: string): string {
 
 export function markersPrefix(tenant: string): string {
   return `${tenantPrefix(tenant)}${MARKERS_DIR}/`;
+}
+
+/** `<tenant>/markers/series-deletion/`: every series deletion request of the tenant. */
+export function seriesDeletionPrefix(tenant: string): string {
+  return `${markersPrefix(tenant)}${SERIES_DELETION_DIR}/`;
+}
+
+/** `<tenant>/markers/series-deletion/<id>.json`; the ID is a ULID (`validateBlockId`'s rule). */
+export function seriesDeletionKey(tenant: string, id: string): string {
+  return `${seriesDeletionPrefix(tenant)}${validateSeriesDeletionId(id)}.json`;
+}
+
+/** Returns the ID or throws a `ValidationError` (`invalid_series_deletion_id`). */
+export function validateSeriesDeletionId(id: string): string {
+  if (!isBlockId(id)) {
+    throw new ValidationError(
+      'invalid_series_deletion_id',
+      `"${String(id).slice(0, 64)}" is not a series deletion request ID; use the 26-character request_id listed by GET /api/v1/admin/tsdb/delete_series`,
+    );
+  }
+  return id;
 }
 
 /** `<tenant>/<ulid>/deletion-mark.json` or `…/no-compact-mark.json`. */

@@ -17,3 +17,4 @@ export { IngestersQueryable } from './ingesters-queryable';
 export { BlocksQueryable, BucketIndexSource } from './blocks-queryable';
 export { BlockIndex, BlockIndexCache } from './block-index-cache';
 export { MergedQueryable } from './merged-queryable';
+export { NO_SERIES_DELETIONS, SeriesDeletionFilter, SeriesDeletionSource } from './series-deletions';

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Labels, labelsString } from '@panoptes/block-formats';
-import { BucketIndexLoader, defaultBucketIndexLoaderConfig } from '@panoptes/bucket-index';
+import { type Labels, labelsString, XorChunkIterator } from '@panoptes/block-formats';
+import { BucketIndexLoader, defaultBucketIndexLoaderConfig, defaultSeriesDeletionStoreConfig, SeriesDeletionStore } from '@panoptes/bucket-index';
 import { FakeClock, UnavailableError, UnprocessableError } from '@panoptes/common';
 import { defaultIngesterClientPoolConfig, IngesterClientPool } from '@panoptes/ingester-client';
 import { nopLogger } from '@panoptes/log';
@@ -126,6 +126,34 @@ describe('MergedQueryable: ingesters for recent data, blocks for older data', ()
     expect(await q.labelNames([])).toEqual(['__name__', 'job', 'zone']);
     expect(await q.labelValues('__name__', [])).toEqual(['up']);
     expect(await q.series([[new Matcher('=', '__name__', 'up')]])).toEqual([up('api'), [['__name__', 'up'], ['zone', 'eu']]]);
+  });
+
+  it('drops the samples of a pending series deletion from what both sources return, and nothing else', async () => {
+    ingester.holds(TENANT, [
+      { labels: up('api'), chunks: [shipped, recent] },
+      { labels: up('new'), chunks: [recent] },
+    ]);
+    await writeIndex(bucket, TENANT, [await factory.upload(bucket, TENANT, [{ labels: up('api'), chunks: [older, shipped] }, { labels: up('gone'), chunks: [older] }])], NOW);
+    const store = new SeriesDeletionStore(defaultSeriesDeletionStoreConfig(), bucket, clock, nopLogger);
+    const queryable = merged();
+    const select = async () => collect(queryable.querier(TENANT, NOW - 24 * HOUR, NOW).select([new Matcher('=', '__name__', 'up')], hints(NOW - 24 * HOUR, NOW)));
+    const before = await select();
+
+    queryable.setSeriesDeletions(store);
+    // [NOW-15h, NOW-1.5h]: the end of the block-only chunk, the chunk in both sources, the start of the ingester-only chunk.
+    await store.create(TENANT, ['up{job="api"}'], NOW - 15 * HOUR, NOW - 1.5 * HOUR);
+    const after = await select();
+
+    const times = (list: StoredSeries[], job: string): number[] => {
+      const out: number[] = [];
+      for (const c of list.find((s) => s.labels[1][1] === job)!.chunks) for (const it = new XorChunkIterator(c.data); it.next(); ) out.push(it.t);
+      return out;
+    };
+    const kept = times(before, 'api').filter((t) => t < NOW - 15 * HOUR || t > NOW - 1.5 * HOUR);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(times(before, 'api').length);
+    expect(times(after, 'api')).toEqual(kept);
+    expect(after.filter((s) => s.labels[1][1] !== 'api')).toEqual(before.filter((s) => s.labels[1][1] !== 'api'));
   });
 
   it('fails the query when a source fails, even if the other answered', async () => {

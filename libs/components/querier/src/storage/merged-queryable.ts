@@ -5,6 +5,7 @@ import type { QuerierStorageConfig } from './config';
 import { QueryLimiter } from './limiter';
 import { FetchMetrics } from './metrics';
 import { iterateSeries, labelSetUnion, SeriesMergeMap, sortedUnion } from './series-merge';
+import { NO_SERIES_DELETIONS, SeriesDeletionFilter, type SeriesDeletionSource } from './series-deletions';
 import type { StorageQuerier, StorageQueryable } from './types';
 
 /**
@@ -16,29 +17,44 @@ import type { StorageQuerier, StorageQueryable } from './types';
  * shipped. Both run in parallel and share one `QueryLimiter`; a series found in both becomes one,
  * with the chunks of both (identical chunks once). Results are sorted: series by labels, names
  * and values by UTF-8 bytes. A failing source fails the query (and cancels the other).
+ *
+ * Selected series lose the samples of the tenant's pending series deletion requests (from both
+ * sources: see `SeriesDeletionFilter`); the requests are read alongside the sources. Without a
+ * deletion source (the default) nothing is filtered.
  */
 export class MergedQueryable implements StorageQueryable {
   private readonly fetched: FetchMetrics;
+  private readonly deletionFilter: SeriesDeletionFilter;
 
   constructor(
     private readonly config: QuerierStorageConfig,
     private readonly ingesters: StorageQueryable,
     private readonly blocks: StorageQueryable,
-    _logger: Logger,
+    logger: Logger,
     registry: Registry,
+    private deletions: SeriesDeletionSource = NO_SERIES_DELETIONS,
   ) {
     this.fetched = new FetchMetrics(registry);
+    this.deletionFilter = new SeriesDeletionFilter(logger);
+  }
+
+  /** Where pending series deletion requests come from (replaces the constructor's). */
+  setSeriesDeletions(source: SeriesDeletionSource): void {
+    this.deletions = source;
   }
 
   querier(tenant: string, minT: number, maxT: number, limiter?: QueryLimiter): StorageQuerier {
     const lim = limiter ?? new QueryLimiter(tenant, this.config, (reason) => this.fetched.rejected.inc({ reason }));
     const sources = [this.ingesters.querier(tenant, minT, maxT, lim), this.blocks.querier(tenant, minT, maxT, lim)];
     const selectSorted: StorageQuerier['selectSorted'] = async (matchers, hints, signal) => {
+      const pending = this.deletions.pending(tenant);
+      // Awaited below; a failure of the sources must not leave this rejection unhandled.
+      pending.catch(() => undefined);
       const lists = await allOrNothing(
         sources.map((s) => (sig: AbortSignal) => s.selectSorted(matchers, hints, sig)),
         signal,
       );
-      return mergeSeries(lists);
+      return this.deletionFilter.apply(mergeSeries(lists), await pending);
     };
     return {
       selectSorted,

@@ -13,6 +13,7 @@ import {
   removeDeletionMark,
   removeNoCompactMark,
 } from '../markers';
+import { SeriesDeletionStore, defaultSeriesDeletionStoreConfig, listSeriesDeletionRequests } from '../series-deletion';
 import { listTenants } from '../tenants';
 import { BucketIndexUpdater, defaultBucketIndexUpdaterConfig } from '../updater';
 import { T0, putBlock, putPartialBlock, removeBlock, testBlock } from './blocks';
@@ -247,6 +248,34 @@ export function runBucketIndexScenarios(backend: string, bucketOf: () => Bucket)
       }
       expect(await listTenants(root)).toEqual(['shared-rules', 'tenant-a', 'tenant-b']);
       expect(await listTenants(root, ['shared-rules'])).toEqual(['tenant-a', 'tenant-b']);
+    });
+
+    it('stores, lists and removes series deletion requests under markers/series-deletion/, unseen by the index and the marker listing', async () => {
+      const b = testBlock(1);
+      await putBlock(bucket, tenant, b);
+      await markForDeletion(bucket, tenant, b.id, 'test', clock);
+      const before = await updater().update(tenant);
+      const store = new SeriesDeletionStore(defaultSeriesDeletionStoreConfig(), bucket, clock, nopLogger);
+
+      const first = await store.create(tenant, ['up{job="api"}'], T0, T0 + 60_000);
+      const second = await store.create(tenant, ['up', 'down'], T0, T0 + 120_000);
+      await store.write({ ...second, state: 'processed', processedAt: Date.now() });
+
+      expect(await bucket.exists(`${tenant}/markers/series-deletion/${first.id}.json`)).toBe(true);
+      expect((await store.list(tenant)).map((r) => [r.id, r.state])).toEqual(
+        [
+          [first.id, 'pending'],
+          [second.id, 'processed'],
+        ].sort(([a], [c]) => (a < c ? -1 : 1)),
+      );
+      expect(await store.pending(tenant)).toEqual([first]);
+      const after = await updater().update(tenant, before.index);
+      expect({ ...after, index: { ...after.index, updatedAt: 0 } }).toEqual({ ...before, index: { ...before.index, updatedAt: 0 } });
+      expect(await readDeletionMarks(bucket, tenant)).toMatchObject({ marks: [{ id: b.id }], corrupted: [] });
+
+      await store.remove(tenant, first.id);
+      await store.remove(tenant, second.id);
+      expect(await listSeriesDeletionRequests(bucket, tenant)).toEqual({ requests: [], corrupted: [] });
     });
   });
 }
