@@ -1,6 +1,9 @@
 import { MemoryCache, defaultMemoryCacheConfig } from '@panoptes/bucket';
+import { createLogger, nopLogger } from '@panoptes/log';
 import { Registry } from 'prom-client';
-import { type DownstreamRequest, type DownstreamResponse, QueryFrontendHandler, defaultQueryFrontendConfig } from './frontend';
+import { type FrontendRequest, QueryFrontendHandler, defaultQueryFrontendConfig } from './frontend';
+import { type FrontendTenantLimits, defaultFrontendTenantLimits } from './limits';
+import { PushScheduler, type DownstreamRequest, type DownstreamResponse } from './scheduler';
 
 const D = 86_400_000;
 const NOW = 10 * D;
@@ -19,7 +22,13 @@ function fakeQuerier(calls: DownstreamRequest[]): (req: DownstreamRequest) => Pr
     const values: [number, string][] = [];
     for (let t = start; t <= end; t += step) values.push([t / 1000, String(t / 1000)]);
     const result = [{ metric: { job: 'b' }, values }, { metric: { job: 'a' }, values }];
-    return { status: 200, contentType: 'application/json', body: JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }) };
+    return {
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }),
+      // What a Querier reports: 2 series × the steps read, and a peak of one step's worth.
+      headers: { 'X-Panoptes-Querier-Stats': `samples=${2 * values.length},peak=2` },
+    };
   };
 }
 
@@ -28,12 +37,16 @@ function rangeParams(query: string, start: number, end: number, step: number): U
 }
 
 describe('QueryFrontendHandler', () => {
-  function setup() {
+  function setup(limits: Partial<FrontendTenantLimits> = {}) {
     const calls: DownstreamRequest[] = [];
+    const lines: string[] = [];
     const registry = new Registry();
     const cache = new MemoryCache(defaultMemoryCacheConfig(), 'results', registry);
-    const h = new QueryFrontendHandler(defaultQueryFrontendConfig(), fakeQuerier(calls), cache, () => NOW, registry);
-    return { h, calls, registry };
+    const scheduler = new PushScheduler({ maxConcurrent: 4, maxOutstandingPerTenant: 100, queueTimeoutMs: 0 }, fakeQuerier(calls));
+    const logger = createLogger({ sink: { write: (line) => lines.push(line) } });
+    const tenantLimits = (tenant: string): FrontendTenantLimits => (tenant === 'limited' ? { ...defaultFrontendTenantLimits(), ...limits } : defaultFrontendTenantLimits());
+    const h = new QueryFrontendHandler(defaultQueryFrontendConfig(), scheduler, cache, tenantLimits, () => NOW, logger, registry);
+    return { h, calls, registry, lines };
   }
 
   it('splits a 3-day range query by day and merges the splits into one sorted matrix', async () => {
@@ -89,5 +102,109 @@ describe('QueryFrontendHandler', () => {
     const { h, calls } = setup();
     await h.handle({ tenant: 't', path: '/api/v1/query_range', method: 'POST', params: rangeParams('up @ end()', 0, 3 * D, 3_600_000) });
     expect(calls).toHaveLength(1);
+  });
+
+  describe('per-tenant limits', () => {
+    const H = 3_600_000;
+    const range = (tenant: string, start: number, end: number, step = H): FrontendRequest => ({ tenant, path: '/api/v1/query_range', method: 'POST', params: rangeParams('up', start, end, step) });
+
+    it('refuses a range longer than max_query_length with a 400 bad_data naming the tenant and the limit', async () => {
+      const { h, calls } = setup({ maxQueryLengthMs: 2 * D });
+      const res = await h.handle(range('limited', NOW - 3 * D, NOW));
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toEqual({
+        status: 'error',
+        errorType: 'bad_data',
+        error:
+          'the query time range exceeds the limit (query length: 3d, limit: 2d) for tenant "limited"; shorten the query\'s time range, or raise max_query_length (-query-frontend.max-query-length) for the tenant in the runtime config',
+      });
+      expect(calls).toHaveLength(0);
+    });
+
+    it.each([
+      ['a range within the limit', 'limited', 2 * D],
+      ['another tenant, whose limit is off', 'other', 5 * D],
+    ])('runs %s', async (_name, tenant, length) => {
+      const { h } = setup({ maxQueryLengthMs: 2 * D });
+      expect((await h.handle(range(tenant, NOW - length, NOW))).status).toBe(200);
+    });
+
+    it('starts a range reaching past max_query_lookback at the lookback, on the query\'s step grid', async () => {
+      const { h, calls } = setup({ maxQueryLookbackMs: 2 * D + 30 * 60_000 });
+      const res = await h.handle(range('limited', NOW - 5 * D, NOW));
+      expect(res.status).toBe(200);
+      const starts = calls.map((c) => Number(c.params.get('start')) * 1000).sort((a, b) => a - b);
+      // 2 days 30 minutes back, moved up to the next whole hour of the grid.
+      expect(starts[0]).toBe(NOW - 2 * D);
+      expect(JSON.parse(res.body).data.result[0].values[0][0]).toBe((NOW - 2 * D) / 1000);
+    });
+
+    it('applies max_query_length to what max_query_lookback left of the range', async () => {
+      const { h } = setup({ maxQueryLookbackMs: D, maxQueryLengthMs: D });
+      expect((await h.handle(range('limited', NOW - 10 * D, NOW))).status).toBe(200);
+    });
+
+    it.each([
+      ['a range query', { path: '/api/v1/query_range', params: rangeParams('up', NOW - 5 * D, NOW - 4 * D, H) }, { resultType: 'matrix', result: [] }],
+      ['an instant query', { path: '/api/v1/query', params: new URLSearchParams({ query: 'up', time: String((NOW - 4 * D) / 1000) }) }, { resultType: 'vector', result: [] }],
+      ['a series request', { path: '/api/v1/series', params: new URLSearchParams({ 'match[]': 'up', start: '0', end: String((NOW - 4 * D) / 1000) }) }, []],
+    ])('answers %s wholly older than max_query_lookback empty, without a querier', async (_name, req, data) => {
+      const { h, calls } = setup({ maxQueryLookbackMs: 2 * D });
+      const res = await h.handle({ tenant: 'limited', method: 'POST', ...req });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({ status: 'success', data });
+      expect(calls).toHaveLength(0);
+    });
+
+    it('moves the start of label requests up to max_query_lookback', async () => {
+      const { h, calls } = setup({ maxQueryLookbackMs: 2 * D });
+      await h.handle({ tenant: 'limited', path: '/api/v1/label/job/values', method: 'GET', params: new URLSearchParams() });
+      expect(calls[0].params.get('start')).toBe(String((NOW - 2 * D) / 1000));
+    });
+  });
+
+  describe('query stats', () => {
+    it('answers X-Panoptes-Query-Stats when asked: samples summed over splits, the largest peak, splits and cache hits', async () => {
+      const { h } = setup();
+      const req: FrontendRequest = { tenant: 't', path: '/api/v1/query_range', method: 'POST', params: rangeParams('up', 0, 3 * D - 3_600_000, 3_600_000), wantStats: true };
+      await h.handle(req); // fills the cache with the three (old) days
+      const res = await h.handle({ ...req, params: rangeParams('up', 0, 4 * D - 3_600_000, 3_600_000) });
+      // Day 4 from a querier: 2 series × 24 steps; days 1-3 from the cache.
+      expect(res.headers?.['X-Panoptes-Query-Stats']).toMatch(/^samples=48,peak=2,duration_ms=\d+,splits=4,cache_hits=3$/);
+      expect(res.headers?.['X-Panoptes-Querier-Stats']).toBeUndefined();
+    });
+
+    it('leaves the header out unless asked, and never passes on the querier\'s own', async () => {
+      const { h } = setup();
+      const res = await h.handle({ tenant: 't', path: '/api/v1/query_range', method: 'POST', params: rangeParams('up', 0, D, 3_600_000) });
+      expect(res.headers).toBeUndefined();
+    });
+
+    it('logs one line per query with what was asked and what it cost', async () => {
+      const { h, lines } = setup();
+      await h.handle({ tenant: 't', path: '/api/v1/query_range', method: 'POST', params: rangeParams('sum(up)', 0, 2 * D - 3_600_000, 3_600_000) });
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /level=info tenant=t msg="query stats" method=POST path=\/api\/v1\/query_range query=sum\(up\) start=1970-01-01T00:00:00.000Z end=1970-01-02T23:00:00.000Z step=1h status=200 duration_ms=[\d.]+ splits=2 cache_hits=0 cache_misses=2 samples=96 peak_samples=2\n$/,
+      );
+    });
+
+    it('logs a refused query with its status and error', async () => {
+      const { h, lines } = setup({ maxQueryLengthMs: D });
+      await h.handle({ tenant: 'limited', path: '/api/v1/query_range', method: 'POST', params: rangeParams('up', 0, 2 * D, 3_600_000) });
+      expect(lines[0]).toMatch(/status=400 .*splits=0 .*err="the query time range exceeds the limit/);
+    });
+  });
+
+  it('answers a full tenant queue with 429 too_many_requests in the error envelope', async () => {
+    const never = new Promise<DownstreamResponse>(() => undefined);
+    const scheduler = new PushScheduler({ maxConcurrent: 1, maxOutstandingPerTenant: 1, queueTimeoutMs: 0 }, () => never);
+    const h = new QueryFrontendHandler(defaultQueryFrontendConfig(), scheduler, undefined, defaultFrontendTenantLimits, () => NOW, nopLogger, new Registry());
+    const req: FrontendRequest = { tenant: 't', path: '/api/v1/labels', method: 'GET', params: new URLSearchParams() };
+    void h.handle(req); // runs forever
+    void h.handle(req); // queued
+    const res = await h.handle(req);
+    expect(res.status).toBe(429);
+    expect(JSON.parse(res.body)).toMatchObject({ status: 'error', errorType: 'too_many_requests', error: expect.stringContaining('too many outstanding requests for tenant t') });
   });
 });

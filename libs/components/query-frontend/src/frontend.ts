@@ -1,18 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { Cache } from '@panoptes/bucket';
+import { PanoptesError, errorMessage } from '@panoptes/common';
+import type { Logger } from '@panoptes/log';
+import { PromApiError, errorResponse, quoteHtml, toPromApiError } from '@panoptes/prom-api';
+import { QueryCanceledError, formatDuration, parseDuration, parseExpr, walk } from '@panoptes/promql';
 import type { ApiHandler, ApiRequest, ApiResponse } from '@panoptes/server';
-import { parseDuration, parseExpr, walk } from '@panoptes/promql';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { type FairQueueConfig, TenantFairQueue, defaultFairQueueConfig } from './fair-queue';
+import { type FrontendTenantLimits, clampStartToGrid, maxQueryLengthError } from './limits';
 import { type MatrixResponse, mergeMatrixResponses } from './merge';
+import { QUERIER_STATS_HEADER, QUERY_STATS_HEADER, QueryStats, withoutHeader } from './query-stats';
+import type { DownstreamRequest, DownstreamResponse, QueryScheduler } from './scheduler';
 import { type RangeRequest, alignToStep, splitByInterval } from './split';
 
-/** A request the frontend forwards to a querier: the query API's own request shape. */
-export type DownstreamRequest = ApiRequest;
-export type DownstreamResponse = ApiResponse;
-
-/** Runs a request on a querier: in-process in the all-in-one target, over HTTP otherwise. */
-export type Downstream = (req: DownstreamRequest) => Promise<DownstreamResponse>;
+/** A query API request as the frontend gets it. */
+export interface FrontendRequest extends ApiRequest {
+  /** The client asked for the `X-Panoptes-Query-Stats` response header. */
+  wantStats?: boolean;
+}
 
 export interface QueryFrontendConfig {
   /** Range queries are split at multiples of this, ms (`-query-frontend.split-queries-by-interval`); 0 = never. */
@@ -25,8 +29,6 @@ export interface QueryFrontendConfig {
   resultsCacheTtlMs: number;
   /** Splits ending later than now minus this are never cached: recent data still changes, ms (`-query-frontend.max-cache-freshness`). */
   maxCacheFreshnessMs: number;
-  /** Fair per-tenant queueing in front of the queriers. */
-  queue: FairQueueConfig;
 }
 
 export function defaultQueryFrontendConfig(): QueryFrontendConfig {
@@ -36,11 +38,14 @@ export function defaultQueryFrontendConfig(): QueryFrontendConfig {
     cacheResults: true,
     resultsCacheTtlMs: 7 * 24 * 3_600_000,
     maxCacheFreshnessMs: 10 * 60_000,
-    queue: defaultFairQueueConfig(),
   };
 }
 
 const JSON_TYPE = 'application/json';
+const EMPTY_MATRIX = '{"status":"success","data":{"resultType":"matrix","result":[]}}';
+const EMPTY_VECTOR = '{"status":"success","data":{"resultType":"vector","result":[]}}';
+const EMPTY_LIST = '{"status":"success","data":[]}';
+const LABEL_VALUES_PATH = /^\/api\/v1\/label\/[^/]+\/values$/;
 
 /** Prometheus API times: unix seconds (float) or RFC 3339; undefined when neither. */
 function parseTime(s: string | null): number | undefined {
@@ -75,50 +80,119 @@ function usesQueryEnds(query: string): boolean {
   return found;
 }
 
+function json(body: string): DownstreamResponse {
+  return { status: 200, contentType: JSON_TYPE, body };
+}
+
+/** Prometheus's error envelope with any errorType (Mimir adds `too_many_requests`, which prom-api has no type for). */
+function errorEnvelope(status: number, errorType: string, message: string): DownstreamResponse {
+  return { status, contentType: JSON_TYPE, body: `{"status":"error","errorType":"${errorType}","error":${quoteHtml(message)}}` };
+}
+
+function withParam(params: URLSearchParams, name: string, value: string): URLSearchParams {
+  const out = new URLSearchParams(params);
+  out.set(name, value);
+  return out;
+}
+
+const seconds = (ms: number): string => String(ms / 1000);
+
 /**
- * The query-frontend's pipeline: every request waits its turn in the tenant's queue; range queries
- * are first aligned (optionally), split by interval, answered from the results cache where
- * possible, and the splits' results merged.
+ * The query-frontend's pipeline. Per request: the tenant's limits (`max_query_lookback` cuts the
+ * range, `max_query_length` refuses it), then range queries are aligned (optionally), split by
+ * interval, answered from the results cache where possible and the rest queued for queriers
+ * (`QueryScheduler`), their results merged. Every request ends in one `query stats` log line;
+ * errors, the frontend's own and the queue's, answer in Prometheus's error envelope.
  */
 export class QueryFrontendHandler implements ApiHandler {
-  private readonly queue: TenantFairQueue;
   private readonly splits: Counter<'tenant'>;
   private readonly cacheLookups: Counter<'result'>;
+  private readonly discarded: Counter<'reason'>;
   private readonly duration: Histogram<'endpoint'>;
 
   constructor(
     private readonly config: QueryFrontendConfig,
-    private readonly downstream: Downstream,
+    private readonly scheduler: QueryScheduler,
     private readonly cache: Cache | undefined,
+    private readonly limits: (tenant: string) => FrontendTenantLimits,
     private readonly now: () => number,
+    private readonly logger: Logger,
     registry: Registry,
   ) {
-    this.queue = new TenantFairQueue(config.queue);
     this.splits = new Counter({ name: 'panoptes_query_frontend_split_queries_total', help: 'Range-query splits sent to queriers or answered from the cache.', labelNames: ['tenant'], registers: [registry] });
     this.cacheLookups = new Counter({ name: 'panoptes_query_frontend_results_cache_lookups_total', help: 'Results-cache lookups of range-query splits, by result (hit, miss, uncacheable).', labelNames: ['result'], registers: [registry] });
+    this.discarded = new Counter({
+      name: 'panoptes_query_frontend_discarded_requests_total',
+      help: 'Requests the queue refused or gave up on, by reason (too_many_outstanding_requests, queue_timeout, querier_disconnected, frontend_stopping).',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
     this.duration = new Histogram({ name: 'panoptes_query_frontend_request_duration_seconds', help: 'Time to answer a query API request.', labelNames: ['endpoint'], buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60], registers: [registry] });
-    const queue = this.queue;
     new Gauge({
       name: 'panoptes_query_frontend_queue_length',
       help: 'Requests waiting in the per-tenant queues.',
       registers: [registry],
       collect() {
-        this.set(queue.queued());
+        this.set(scheduler.queued());
       },
     });
   }
 
-  async handle(req: DownstreamRequest): Promise<DownstreamResponse> {
-    const end = this.duration.startTimer({ endpoint: req.path });
+  async handle(req: FrontendRequest): Promise<ApiResponse> {
+    const started = performance.now();
+    // One series per route, not per label name.
+    const endTimer = this.duration.startTimer({ endpoint: LABEL_VALUES_PATH.test(req.path) ? '/api/v1/label/:name/values' : req.path });
+    const stats = new QueryStats();
+    let res: DownstreamResponse;
+    let failure: unknown;
     try {
-      if (req.path === '/api/v1/query_range') {
-        const r = this.rangeRequest(req.params);
-        if (r) return await this.rangeQuery(req, r);
-      }
-      return await this.queued(req);
-    } finally {
-      end();
+      res = await this.route(req, stats);
+    } catch (err) {
+      failure = err;
+      res = this.failed(req, err);
     }
+    endTimer();
+    const durationMs = performance.now() - started;
+    const headers = withoutHeader(res.headers, QUERIER_STATS_HEADER) ?? {};
+    if (req.wantStats) headers[QUERY_STATS_HEADER] = stats.headerValue(durationMs);
+    this.logStats(req, res.status, durationMs, stats, failure);
+    return { status: res.status, contentType: res.contentType, body: res.body, ...(Object.keys(headers).length > 0 ? { headers } : {}) };
+  }
+
+  private async route(req: FrontendRequest, stats: QueryStats): Promise<DownstreamResponse> {
+    const limits = this.limits(req.tenant);
+    const minT = limits.maxQueryLookbackMs > 0 ? this.now() - limits.maxQueryLookbackMs : undefined;
+    if (req.path === '/api/v1/query_range') return this.rangeRoute(req, stats, limits, minT);
+    if (minT !== undefined) {
+      // max_query_lookback, as Mimir applies it: what lies wholly before it is answered empty
+      // without a querier, a range reaching back past it starts at it.
+      if (req.path === '/api/v1/query') {
+        const time = parseTime(req.params.get('time')) ?? this.now();
+        if (time < minT) return json(EMPTY_VECTOR);
+      } else if (req.path === '/api/v1/series' || req.path === '/api/v1/labels' || LABEL_VALUES_PATH.test(req.path)) {
+        const end = parseTime(req.params.get('end'));
+        if (end !== undefined && end < minT) return json(EMPTY_LIST);
+        const start = parseTime(req.params.get('start'));
+        if (start === undefined || start < minT) return this.forward({ ...req, params: withParam(req.params, 'start', seconds(minT)) }, stats);
+      }
+    }
+    return this.forward(req, stats);
+  }
+
+  private async rangeRoute(req: FrontendRequest, stats: QueryStats, limits: FrontendTenantLimits, minT: number | undefined): Promise<DownstreamResponse> {
+    let r = this.rangeRequest(req.params);
+    // Parameters the frontend cannot read go to the querier as they are: it words the error.
+    if (!r) return this.forward(req, stats);
+    let params = req.params;
+    if (minT !== undefined && r.start < minT) {
+      const start = clampStartToGrid(r.start, r.step, minT);
+      if (start > r.end) return json(EMPTY_MATRIX);
+      r = { ...r, start };
+      params = withParam(params, 'start', seconds(start));
+    }
+    if (limits.maxQueryLengthMs > 0 && r.end - r.start > limits.maxQueryLengthMs) throw maxQueryLengthError(req.tenant, r.end - r.start, limits.maxQueryLengthMs);
+    if ((r.end - r.start) / r.step > 11_000 || usesQueryEnds(r.query)) return this.forward({ ...req, params }, stats);
+    return this.rangeQuery({ ...req, params }, this.config.alignQueriesWithStep ? alignToStep(r) : r, stats);
   }
 
   private rangeRequest(params: URLSearchParams): RangeRequest | undefined {
@@ -127,22 +201,20 @@ export class QueryFrontendHandler implements ApiHandler {
     const end = parseTime(params.get('end'));
     const step = parseStep(params.get('step'));
     if (!query || start === undefined || end === undefined || step === undefined || step <= 0 || end < start) return undefined;
-    if ((end - start) / step > 11_000 || usesQueryEnds(query)) return undefined;
-    const r = { query, start, end, step };
-    return this.config.alignQueriesWithStep ? alignToStep(r) : r;
+    return { query, start, end, step };
   }
 
-  private async queued(req: DownstreamRequest): Promise<DownstreamResponse> {
-    const release = await this.queue.acquire(req.tenant, req.path, req.signal);
-    try {
-      return await this.downstream(req);
-    } finally {
-      release();
-    }
+  /** One request to a querier, unchanged. */
+  private async forward(req: DownstreamRequest, stats: QueryStats): Promise<DownstreamResponse> {
+    stats.splits = 1;
+    const res = await this.scheduler.schedule(req);
+    stats.addQuerierResponse(res);
+    return res;
   }
 
-  private async rangeQuery(req: DownstreamRequest, r: RangeRequest): Promise<DownstreamResponse> {
+  private async rangeQuery(req: DownstreamRequest, r: RangeRequest, stats: QueryStats): Promise<DownstreamResponse> {
     const parts = splitByInterval(r, this.config.splitQueriesByIntervalMs);
+    stats.splits = parts.length;
     this.splits.inc({ tenant: req.tenant }, parts.length);
     const cacheable = (p: RangeRequest) => this.cache !== undefined && this.config.cacheResults && p.end < this.now() - this.config.maxCacheFreshnessMs;
     const keys = parts.map((p) => this.cacheKey(req.tenant, p));
@@ -153,14 +225,19 @@ export class QueryFrontendHandler implements ApiHandler {
         const hit = cached.get(keys[i]);
         if (hit) {
           this.cacheLookups.inc({ result: 'hit' });
+          stats.cacheHits++;
           return JSON.parse(hit.toString('utf8')) as MatrixResponse;
         }
-        if (cacheable(p)) this.cacheLookups.inc({ result: 'miss' });
+        if (cacheable(p)) {
+          this.cacheLookups.inc({ result: 'miss' });
+          stats.cacheMisses++;
+        }
         const params = new URLSearchParams(req.params);
-        params.set('start', String(p.start / 1000));
-        params.set('end', String(p.end / 1000));
-        params.set('step', String(p.step / 1000));
-        const res = await this.queued({ ...req, params });
+        params.set('start', seconds(p.start));
+        params.set('end', seconds(p.end));
+        params.set('step', seconds(p.step));
+        const res = await this.scheduler.schedule({ ...req, params });
+        stats.addQuerierResponse(res);
         if (res.status !== 200) return res;
         const body = JSON.parse(res.body) as MatrixResponse;
         if (cacheable(p) && !body.warnings?.length && !body.infos?.length) {
@@ -172,11 +249,53 @@ export class QueryFrontendHandler implements ApiHandler {
     const failed = results.find((x): x is DownstreamResponse => 'body' in x);
     if (failed) return failed;
     const merged = mergeMatrixResponses(results as MatrixResponse[]);
-    return { status: 200, contentType: JSON_TYPE, body: JSON.stringify(merged) };
+    return json(JSON.stringify(merged));
   }
 
   private cacheKey(tenant: string, p: RangeRequest): string {
     const h = createHash('sha256').update(p.query).digest('hex').slice(0, 32);
     return `qfr:v1:${tenant}:${p.step}:${p.start}:${p.end}:${h}`;
+  }
+
+  /**
+   * The answer to a request that failed in the frontend: limits (the error's own type), a full
+   * tenant queue (429 too_many_requests, as Mimir), no querier in time or shutting down (503
+   * unavailable), the client leaving (499 canceled), anything else by its kind.
+   */
+  private failed(req: FrontendRequest, err: unknown): DownstreamResponse {
+    if (err instanceof PanoptesError && (err.kind === 'limit' || err.kind === 'unavailable')) this.discarded.inc({ reason: err.reason });
+    if (err instanceof PanoptesError && err.kind === 'limit') return errorEnvelope(429, 'too_many_requests', err.message);
+    const e = err instanceof QueryCanceledError ? new PromApiError('canceled', err.message) : toPromApiError(err);
+    if (e.errorType === 'internal') this.logger.error('query-frontend request failed', { tenant: req.tenant, path: req.path, err: errorMessage(err) });
+    const res = errorResponse(e);
+    return { status: res.status, contentType: JSON_TYPE, body: res.body };
+  }
+
+  /** One logfmt line per request: what was asked, how it went, what it cost. */
+  private logStats(req: FrontendRequest, status: number, durationMs: number, stats: QueryStats, failure: unknown): void {
+    const p = req.params;
+    const time = (name: string): string | undefined => {
+      const t = parseTime(p.get(name));
+      return t === undefined ? (p.get(name) ?? undefined) : new Date(t).toISOString();
+    };
+    const step = parseStep(p.get('step'));
+    this.logger.info('query stats', {
+      tenant: req.tenant,
+      method: req.method,
+      path: req.path,
+      query: p.get('query') ?? undefined,
+      start: time('start'),
+      end: time('end'),
+      step: step === undefined ? undefined : formatDuration(step),
+      time: time('time'),
+      status,
+      duration_ms: Math.round(durationMs * 10) / 10,
+      splits: stats.splits,
+      cache_hits: stats.cacheHits,
+      cache_misses: stats.cacheMisses,
+      samples: stats.samples,
+      peak_samples: stats.peakSamples,
+      err: failure === undefined ? undefined : errorMessage(failure),
+    });
   }
 }

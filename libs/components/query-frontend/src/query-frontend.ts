@@ -4,28 +4,38 @@ import type { Logger } from '@panoptes/log';
 import type { ApiRequest, ApiResponse } from '@panoptes/server';
 import { Service } from '@panoptes/services';
 import type { Registry } from 'prom-client';
-import { type Downstream, type QueryFrontendConfig, QueryFrontendHandler } from './frontend';
+import { type QueryFrontendConfig, QueryFrontendHandler } from './frontend';
+import type { FrontendTenantLimits } from './limits';
+import { QUERIER_STATS_HEADER } from './query-stats';
+import type { Downstream, QueryScheduler } from './scheduler';
 
 /**
  * The query-frontend: serves the public Prometheus query API, queues requests fairly per tenant,
- * splits and caches range queries, and hands the work to queriers (`Downstream`).
+ * splits and caches range queries, and hands the work to queriers through its `QueryScheduler`
+ * (pushed to a `Downstream`, or pulled by querier workers). Stopping fails what still waits in
+ * the queue and lets running queries finish.
  */
 export class QueryFrontend extends Service {
   readonly handler: QueryFrontendHandler;
 
   constructor(
     config: QueryFrontendConfig,
-    downstream: Downstream,
+    private readonly scheduler: QueryScheduler,
     resultsCache: Cache | undefined,
+    limits: (tenant: string) => FrontendTenantLimits,
     private readonly logger: Logger,
     registry: Registry,
   ) {
     super('query-frontend');
-    this.handler = new QueryFrontendHandler(config, downstream, resultsCache, () => Date.now(), registry);
+    this.handler = new QueryFrontendHandler(config, scheduler, resultsCache, limits, () => Date.now(), logger, registry);
   }
 
   protected override async starting(): Promise<void> {
     this.logger.info('component starting', { component: 'query-frontend' });
+  }
+
+  protected override async stopping(): Promise<void> {
+    this.scheduler.close();
   }
 }
 
@@ -46,7 +56,13 @@ export function httpDownstream(baseUrl: string): Downstream {
         body: get ? undefined : req.params.toString(),
         signal: req.signal,
       });
-      return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/json', body: await res.text() };
+      const stats = res.headers.get(QUERIER_STATS_HEADER);
+      return {
+        status: res.status,
+        contentType: res.headers.get('content-type') ?? 'application/json',
+        body: await res.text(),
+        ...(stats ? { headers: { [QUERIER_STATS_HEADER]: stats } } : {}),
+      };
     } catch (err) {
       if (req.signal?.aborted) throw err;
       const error = `querier at ${base} unreachable: ${(err as Error).message}`;
