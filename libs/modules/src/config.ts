@@ -70,6 +70,22 @@ export const limitsSpec = section(
       flag: 'compactor.blocks-retention-period',
       perTenant: true,
     }),
+    maxQueryLengthMs: duration(0, 'Longest time range (end minus start) a range query may cover, after max_query_lookback cut it; longer ones are refused with 400. 0 disables.', {
+      yaml: 'max_query_length',
+      flag: 'query-frontend.max-query-length',
+      perTenant: true,
+    }),
+    maxQueryLookbackMs: duration(0, 'How far back from now queries may read: a range reaching further starts later, a query wholly older answers empty. 0 disables.', {
+      yaml: 'max_query_lookback',
+      flag: 'querier.max-query-lookback',
+      perTenant: true,
+    }),
+    maxFetchedSeriesPerQuery: int(0, 'Most series one query may fetch from ingesters and blocks together (422 above it); 0 = unlimited.', {
+      yaml: 'max_fetched_series_per_query',
+      flag: 'querier.max-fetched-series-per-query',
+      min: 0,
+      perTenant: true,
+    }),
   },
   { yaml: 'limits' },
 );
@@ -207,7 +223,7 @@ export const panoptesConfigSpec = section(
       tsdb: section('tsdb', {
         dir: str('./data/tsdb', 'Directory of the ingesters\' local data: snapshots of the heads, blocks waiting for upload.'),
         blockRangesPeriodMs: duration(7_200_000, 'Length of the blocks the ingesters cut from their heads.', { yaml: 'block_ranges_period', flag: 'block-ranges-period', min: 60_000 }),
-        retentionPeriodMs: duration(0, 'How long data stays in an ingester\'s head after its block was uploaded.', { yaml: 'retention_period', flag: 'retention-period' }),
+        retentionPeriodMs: duration(13 * 3_600_000, 'How long data stays in an ingester\'s head after its block was uploaded. Keep it above -querier.query-store-after (12h): the querier reads blocks only for data older than that, so a shorter retention leaves a gap no query can see.', { yaml: 'retention_period', flag: 'retention-period' }),
         headCompactionIntervalMs: duration(60_000, 'How often the ingesters check whether a block can be cut from a head.', {
           yaml: 'head_compaction_interval',
           flag: 'head-compaction-interval',
@@ -233,11 +249,6 @@ export const panoptesConfigSpec = section(
         yaml: 'query_store_after',
         flag: 'query-store-after',
       }),
-      maxFetchedSeriesPerQuery: int(0, 'Most series one query may fetch from ingesters and blocks together (422 above it); 0 = unlimited.', {
-        yaml: 'max_fetched_series_per_query',
-        flag: 'max-fetched-series-per-query',
-        min: 0,
-      }),
       maxFetchedChunksPerQuery: int(2_000_000, 'Most chunks one query may fetch (422 above it); 0 = unlimited.', { yaml: 'max_fetched_chunks_per_query', flag: 'max-fetched-chunks-per-query', min: 0 }),
       maxFetchedChunkBytesPerQuery: int(0, 'Most chunk bytes one query may fetch (422 above it); 0 = unlimited.', {
         yaml: 'max_fetched_chunk_bytes_per_query',
@@ -246,6 +257,12 @@ export const panoptesConfigSpec = section(
       }),
       syncDir: str('./data/tsdb-sync', 'Local directory where queriers keep the block indexes they read from object storage.', { yaml: 'sync_dir', flag: 'sync-dir' }),
       cardinalityAnalysisEnabled: bool(false, 'Serve the /api/v1/cardinality endpoints.', { yaml: 'cardinality_analysis_enabled', flag: 'cardinality-analysis-enabled' }),
+      frontendAddress: list([], 'gRPC addresses (host:port) of the query-frontends to pull queries from when they run in other processes; a DNS name resolving to several addresses (a headless Service) gets workers at each. Empty: this querier only answers requests pushed to it.', {
+        yaml: 'frontend_address',
+        flag: 'frontend-address',
+      }),
+      maxConcurrent: int(4, 'Worker streams this querier keeps open to each query-frontend address: how many of its queries it runs at once.', { yaml: 'max_concurrent', flag: 'max-concurrent', min: 1 }),
+      id: str('', 'How this querier names itself to the query-frontends; defaults to the host name.'),
     }),
     queryFrontend: section('query-frontend', {
       splitQueriesByIntervalMs: duration(86_400_000, 'Split range queries at multiples of this (UTC days); 0 never splits.', { yaml: 'split_queries_by_interval', flag: 'split-queries-by-interval' }),
@@ -259,8 +276,13 @@ export const panoptesConfigSpec = section(
       resultsCacheTtlMs: duration(7 * 86_400_000, 'How long a cached split is kept.', { yaml: 'results_cache_ttl', flag: 'results-cache.ttl', min: 1_000 }),
       maxCacheFreshnessMs: duration(600_000, 'Splits ending within this much of now are never cached: recent data may still change.', { yaml: 'max_cache_freshness', flag: 'max-cache-freshness' }),
       maxOutstandingPerTenant: int(100, 'Queued queries per tenant; more are refused with 429.', { yaml: 'max_outstanding_per_tenant', flag: 'max-outstanding-requests-per-tenant', min: 1 }),
-      querierConcurrency: int(8, 'Queries the frontend runs on queriers at once, across tenants.', { yaml: 'querier_concurrency', flag: 'querier-concurrency', min: 1 }),
-      downstreamUrl: str('', 'Base URL of the queriers (e.g. a Service in front of them) when they run in other processes; empty in the all-in-one target.', {
+      queueTimeoutMs: duration(60_000, 'A query waiting longer than this in the queue for a querier fails with 503; 0 waits until the client gives up.', { yaml: 'queue_timeout', flag: 'queue-timeout' }),
+      querierConcurrency: int(8, 'Queries the frontend runs at once on the querier of its own process or behind downstream_url, across tenants. With queriers pulling work, the concurrency is the number of their connected workers instead.', {
+        yaml: 'querier_concurrency',
+        flag: 'querier-concurrency',
+        min: 1,
+      }),
+      downstreamUrl: str('', 'Base URL of the queriers (e.g. a Service in front of them) to push queries to over HTTP. Empty: a frontend without a querier in its process waits for queriers to pull queries over gRPC (-querier.frontend-address).', {
         yaml: 'downstream_url',
         flag: 'downstream-url',
       }),

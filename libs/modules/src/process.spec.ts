@@ -214,6 +214,16 @@ describe('singleProcessWarnings', () => {
   });
 });
 
+describe('default config', () => {
+  it('leaves no window that neither the ingesters nor the blocks serve', () => {
+    const c = defaults(panoptesConfigSpec) as PanoptesConfig;
+    // Ingesters keep cut blocks' samples in the head past the age from which the querier reads
+    // blocks, and the querier asks ingesters for at least that far back.
+    expect(c.blocksStorage.tsdb.retentionPeriodMs).toBeGreaterThan(c.querier.queryStoreAfterMs);
+    expect(c.querier.queryIngestersWithinMs).toBeGreaterThan(c.querier.queryStoreAfterMs);
+  });
+});
+
 describe('docs/configuration.md', () => {
   it('is generated from the current option descriptors (npm run docs:config)', () => {
     const file = join(__dirname, '..', '..', '..', 'docs', 'configuration.md');

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname, networkInterfaces } from 'node:os';
 import { Registry } from 'prom-client';
-import { Clock, SystemClock, ValidationError } from '@panoptes/common';
+import { Clock, SystemClock } from '@panoptes/common';
 import { TenantLimits, RuntimeConfigService } from '@panoptes/config';
 import type { Logger } from '@panoptes/log';
 import { FunctionService, ModuleGraph, Service } from '@panoptes/services';
@@ -65,14 +65,40 @@ import {
   PartitionRingReadTopology,
   Querier,
   type QuerierStorageConfig,
+  QuerierWorkers,
   TokenRingReadTopology,
   defaultQuerierStorageConfig,
+  defaultQuerierWorkersConfig,
+  dnsHostResolver,
 } from '@panoptes/querier';
-import { type Downstream, QueryFrontend, defaultQueryFrontendConfig, httpDownstream } from '@panoptes/query-frontend';
+import {
+  type Downstream,
+  FrontendClient,
+  PushScheduler,
+  QuerierWorkerPool,
+  QueryFrontend,
+  type QueryScheduler,
+  defaultFrontendClientConfig,
+  defaultQueryFrontendConfig,
+  frontendApiController,
+  httpDownstream,
+  registerFrontendService,
+} from '@panoptes/query-frontend';
 import { PROM_API_ROUTES, defaultPromApiConfig, defaultPromApiLimits } from '@panoptes/prom-api';
 import { defaultEngineConfig } from '@panoptes/promql';
-import { BucketIndexLoader, defaultBucketIndexLoaderConfig } from '@panoptes/bucket-index';
-import { BlocksCleaner, COMPACTOR, CompactionJobRunner, Compactor, CompactorController } from '@panoptes/compactor';
+import { BucketIndexLoader, SeriesDeletionStore, defaultBucketIndexLoaderConfig, defaultSeriesDeletionStoreConfig } from '@panoptes/bucket-index';
+import {
+  BlocksCleaner,
+  COMPACTOR,
+  CompactionJobRunner,
+  Compactor,
+  CompactorController,
+  SERIES_DELETION_API,
+  SeriesDeletionApi,
+  SeriesDeletionController,
+  SeriesDeletions,
+  defaultSeriesDeletionsConfig,
+} from '@panoptes/compactor';
 import { tenantHashSeed } from '@panoptes/proto';
 import { Ruler } from '@panoptes/ruler';
 import { AlertRouter } from '@panoptes/alert-router';
@@ -510,12 +536,13 @@ export async function buildModules(
   let localQuerier: Querier | undefined;
   component('querier', ['ingester-ring', 'ingester-partition-ring', 'ingester-clients', 'bucket'], () => {
     const c = config.querier;
+    const limits = tenantLimits();
     const storage: QuerierStorageConfig = {
       ...defaultQuerierStorageConfig(),
       queryIngestersWithinMs: c.queryIngestersWithinMs,
       queryStoreAfterMs: c.queryStoreAfterMs,
       syncDir: c.syncDir,
-      maxFetchedSeriesPerQuery: c.maxFetchedSeriesPerQuery,
+      maxFetchedSeriesPerQuery: config.limits.maxFetchedSeriesPerQuery,
       maxFetchedChunksPerQuery: c.maxFetchedChunksPerQuery,
       maxFetchedChunkBytesPerQuery: c.maxFetchedChunkBytesPerQuery,
     };
@@ -535,6 +562,9 @@ export async function buildModules(
       log('querier'),
       registry,
     );
+    // Pending series deletions hide their samples from queries at once; the compactor rewrites
+    // the blocks later. The compactor below swaps in its own store when it runs in this process.
+    queryable.setSeriesDeletions(new SeriesDeletionStore(defaultSeriesDeletionStoreConfig(), bucket, clock, log('querier')));
     const querier = new Querier(
       {
         engine: { ...defaultEngineConfig(), timeoutMs: c.timeoutMs, maxSamples: c.maxSamples, lookbackDeltaMs: c.lookbackDeltaMs, noStepSubqueryIntervalMs: c.defaultEvaluationIntervalMs },
@@ -543,16 +573,41 @@ export async function buildModules(
       },
       queryable,
       undefined,
+      // Per tenant (runtime overrides): the series limit; the chunk limits are the querier's own.
+      (tenant) => ({
+        maxFetchedSeriesPerQuery: limits.forTenant(tenant).maxFetchedSeriesPerQuery,
+        maxFetchedChunksPerQuery: c.maxFetchedChunksPerQuery,
+        maxFetchedChunkBytesPerQuery: c.maxFetchedChunkBytesPerQuery,
+      }),
       log('querier'),
       registry,
     );
     localQuerier = querier;
     // With a frontend in the same process the frontend owns the public API and calls this querier
-    // directly; alone, the querier serves the API itself (for frontends in other processes).
+    // directly; alone, the querier serves the API itself (for frontends pushing over HTTP) and
+    // pulls queries from the frontends of -querier.frontend-address.
     if (!config.target.includes('query-frontend') && !singleProcess) {
       http.addControllers([apiController(PROM_API_PREFIXES, PROM_API_PATHS, QUERY_API)], [{ provide: QUERY_API, useValue: querier }]);
     }
-    return querier;
+    if (c.frontendAddress.length === 0 || singleProcess) return querier;
+    const workers = new QuerierWorkers(
+      {
+        ...defaultQuerierWorkersConfig(),
+        frontendAddresses: c.frontendAddress,
+        maxConcurrent: c.maxConcurrent,
+        querierId: c.id || hostname(),
+        // Room for the message's other fields: a body this size still fits one gRPC message.
+        maxResponseBytes: Math.max(1024, config.server.grpcMaxSendMsgSize - 65_536),
+        gracefulShutdownTimeoutMs: config.server.gracefulShutdownTimeoutMs,
+      },
+      querier,
+      (address) => new FrontendClient(address, { ...defaultFrontendClientConfig(), maxSendMessageBytes: config.server.grpcMaxSendMsgSize, maxRecvMessageBytes: config.server.grpcMaxRecvMsgSize }),
+      dnsHostResolver,
+      log('querier'),
+      registry,
+    );
+    // The workers start once the querier runs and stop (finishing their queries) before it.
+    return { service: querier, membership: [workers] };
   });
 
   component('query-frontend', [], () => {
@@ -576,14 +631,20 @@ export async function buildModules(
             )
           : new MemoryCache(defaultMemoryCacheConfig(), 'frontend-results', registry);
     }
-    let downstream: Downstream;
-    if (c.downstreamUrl !== '') downstream = httpDownstream(c.downstreamUrl);
+    // Push to the queriers behind downstream_url, or to the querier of this process (built in any
+    // order with the frontend; used once both run); otherwise queriers pull work over gRPC.
+    let scheduler: QueryScheduler;
+    const queue = { maxConcurrent: c.querierConcurrency, maxOutstandingPerTenant: c.maxOutstandingPerTenant, queueTimeoutMs: c.queueTimeoutMs };
+    if (c.downstreamUrl !== '') scheduler = new PushScheduler(queue, httpDownstream(c.downstreamUrl));
     else if (singleProcess || config.target.includes('querier')) {
-      // The querier of this process (built in any order with the frontend; used once both run).
-      downstream = (req) => localQuerier!.handle(req);
+      const local: Downstream = (req) => localQuerier!.handle(req);
+      scheduler = new PushScheduler(queue, local);
     } else {
-      throw new ValidationError('invalid_config', 'query-frontend: set frontend.downstream_url (-query-frontend.downstream-url) to the queriers\' address, or run a querier in this process');
+      const pool = new QuerierWorkerPool({ maxOutstandingPerTenant: c.maxOutstandingPerTenant, queueTimeoutMs: c.queueTimeoutMs }, log('query-frontend'), registry);
+      registerFrontendService(grpc, pool, log('query-frontend'));
+      scheduler = pool;
     }
+    const limits = tenantLimits();
     const frontend = new QueryFrontend(
       {
         ...defaultQueryFrontendConfig(),
@@ -592,14 +653,17 @@ export async function buildModules(
         cacheResults: c.cacheResults,
         resultsCacheTtlMs: c.resultsCacheTtlMs,
         maxCacheFreshnessMs: c.maxCacheFreshnessMs,
-        queue: { maxConcurrent: c.querierConcurrency, maxOutstandingPerTenant: c.maxOutstandingPerTenant },
       },
-      downstream,
+      scheduler,
       cache,
+      (tenant) => {
+        const l = limits.forTenant(tenant);
+        return { maxQueryLengthMs: l.maxQueryLengthMs, maxQueryLookbackMs: l.maxQueryLookbackMs };
+      },
       log('query-frontend'),
       registry,
     );
-    http.addControllers([apiController(PROM_API_PREFIXES, PROM_API_PATHS, QUERY_API)], [{ provide: QUERY_API, useValue: frontend.handler }]);
+    http.addControllers([frontendApiController(PROM_API_PREFIXES, PROM_API_PATHS, QUERY_API)], [{ provide: QUERY_API, useValue: frontend.handler }]);
     const closeCache = cache ? [new FunctionService('frontend-results-cache', { stopping: () => cache!.close() })] : [];
     return { before: closeCache, service: frontend, membership: [] };
   });
@@ -628,15 +692,38 @@ export async function buildModules(
         return false; // no ACTIVE compactor yet (this one is still joining)
       }
     };
-    const runner = new CompactionJobRunner({ workDir: c.dataDir }, bucket, clock, log('compactor'), registry);
-    const compactor = new Compactor({ compactionIntervalMs: c.compactionIntervalMs, planner: compactionPlannerConfigOf(c) }, bucket, cleaner, runner, owns, clock, log('compactor'), registry, () => {
-      try {
-        return ring.desc().instances[membership.id]?.state === 'ACTIVE';
-      } catch {
-        return false;
-      }
-    });
-    http.addControllers([CompactorController], [{ provide: COMPACTOR, useValue: compactor }]);
+    // Series deletion (delete_series): requests in the bucket, applied by every job, rewritten into the blocks no job takes.
+    const deletionStore = new SeriesDeletionStore(defaultSeriesDeletionStoreConfig(), bucket, clock, log('compactor'));
+    const deletions = new SeriesDeletions(defaultSeriesDeletionsConfig(), deletionStore, clock, log('compactor'), registry);
+    const runner = new CompactionJobRunner({ workDir: c.dataDir }, bucket, clock, log('compactor'), registry, deletionStore);
+    const compactor = new Compactor(
+      { compactionIntervalMs: c.compactionIntervalMs, planner: compactionPlannerConfigOf(c) },
+      bucket,
+      cleaner,
+      runner,
+      owns,
+      clock,
+      log('compactor'),
+      registry,
+      () => {
+        try {
+          return ring.desc().instances[membership.id]?.state === 'ACTIVE';
+        } catch {
+          return false;
+        }
+      },
+      deletions,
+    );
+    http.addControllers(
+      [CompactorController, SeriesDeletionController],
+      [
+        { provide: COMPACTOR, useValue: compactor },
+        { provide: SERIES_DELETION_API, useValue: new SeriesDeletionApi(deletions, clock, log('compactor')) },
+      ],
+    );
+    // A querier of this process (built before the compactor in the all-in-one target) reads the
+    // requests through this store, so a request taken here is applied by its next query.
+    if (localQuerier?.queryable instanceof MergedQueryable) localQuerier.queryable.setSeriesDeletions(deletionStore);
     return { service: compactor, membership: [membership] };
   });
 
