@@ -1,2 +1,30 @@
-// Public surface of the ruler component.
+// Public surface of the ruler component: rule files, templates, group evaluation, the rule
+// store, the manager that runs a tenant's groups, and the rules HTTP API handlers.
 export * from './ruler';
+export type { RuleSpec, RuleGroupSpec } from './rulefmt';
+export { RuleFormatError, parseRuleGroup, parseRuleFile, validateRuleGroup } from './rulefmt';
+export { ruleGroupYaml, namespacesYaml } from './rulefmt-yaml';
+export type { RuleVectorSample, RuleQueryFunc, RuleSample, SampleSink, NotifierAlert, Notifier } from './contracts';
+export { engineQueryFunc, postableAlertsJson, tableLink } from './contracts';
+export type { TemplateQueryFunc, TemplateFuncOptions } from './template/prometheus-funcs';
+export { Template, TemplateError, ALERT_TEMPLATE_DEFS, alertTemplateData, parseAlertTemplate, expandAlertTemplate, alertTemplateParseError } from './template/template';
+export type { RuleHealth } from './rules/rule';
+export type { Alert, AlertState } from './rules/alerting-rule';
+export { AlertingRule, RESOLVED_RETENTION_MS } from './rules/alerting-rule';
+export { RecordingRule } from './rules/recording-rule';
+export type { RuleGroupEvaluatorConfig, RuleGroupDeps } from './group';
+export { RuleGroupEvaluator, defaultRuleGroupEvaluatorConfig } from './group';
+export type { RuleGroupStatus, RuleStatus, AlertStatus } from './status';
+export { RulerMetrics } from './metrics';
+export type { RuleGroupKey } from './rule-store';
+export { RuleStore, RULES_PREFIX, GROUP_NOT_FOUND, NAMESPACE_NOT_FOUND } from './rule-store';
+export type { NamespacedGroup, BackgroundRunner } from './tenant-ruler';
+export { TenantRuler } from './tenant-ruler';
+export type { RulerManagerConfig, RulerManagerDeps, GroupOwnership } from './ruler-manager';
+export { RulerManager, defaultRulerManagerConfig } from './ruler-manager';
+export type { RulerApiLimits, RulerApiContext, RulerApiRequest, RulerApiHandler } from './api/context';
+export { defaultRulerApiLimits } from './api/context';
+export { listRules, getRuleGroup, createRuleGroup, deleteNamespace, deleteRuleGroup } from './api/config-api';
+export { prometheusRules, prometheusAlerts } from './api/rules-api';
+export type { RulerHttpMethod, RulerApiRoute } from './api/routes';
+export { RULER_API_ROUTES, dispatchRulerApi } from './api/routes';
