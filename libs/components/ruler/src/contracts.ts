@@ -1,6 +1,6 @@
 import type { Labels } from '@panoptes/block-formats';
 import type { QueryEngine, Queryable } from '@panoptes/promql';
-import { queryEscape } from './template/builtins';
+import { queryEscape } from '@panoptes/gotemplate';
 
 /**
  * What the ruler needs from the rest of the system, as interfaces the lead wires: a way to run

@@ -4,7 +4,7 @@ import { errorMessage } from '@panoptes/common';
 import { type ApiResponse, formatJsonNumber, quoteHtml } from '@panoptes/prom-api';
 import { formatRfc3339 } from '../contracts';
 import type { AlertStatus, RuleGroupStatus, RuleStatus } from '../status';
-import { formatFloat } from '../template/go-fmt';
+import { formatFloat } from '@panoptes/gotemplate';
 import type { RulerApiContext, RulerApiHandler } from './context';
 
 /**

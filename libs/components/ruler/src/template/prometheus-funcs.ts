@@ -2,10 +2,7 @@ import { isIP } from 'node:net';
 import { type Labels, compareUtf8 } from '@panoptes/block-formats';
 import { goQuote, parseDuration } from '@panoptes/promql';
 import { compileRegex } from '@panoptes/tsdb';
-import { BUILTINS, queryEscape } from './builtins';
-import type { TemplateFunc } from './exec';
-import { sprintf } from './go-fmt';
-import { GoHTML, GoInt, GoMap, GoSlice, GoStruct, GoTime, type GoValue, formatGoTime, typeName } from './values';
+import { BUILTINS, queryEscape, type TemplateFunc, sprintf, GoHTML, GoInt, GoMap, GoSlice, GoStruct, GoTime, type GoValue, formatGoTime, typeName } from '@panoptes/gotemplate';
 
 /**
  * Prometheus's template functions (template/template.go and common's helpers/templates), with

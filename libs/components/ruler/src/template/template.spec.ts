@@ -1,6 +1,6 @@
 import type { Labels } from '@panoptes/block-formats';
 import { Template, TemplateError, alertTemplateData, alertTemplateParseError, expandAlertTemplate, parseAlertTemplate } from './template';
-import { GoInt, GoSlice, type GoValue } from './values';
+import { GoInt, GoSlice, type GoValue } from '@panoptes/gotemplate';
 
 const EXTERNAL_URL = 'http://testhost:9090/path/prefix';
 

@@ -1,9 +1,6 @@
 import type { Labels } from '@panoptes/block-formats';
-import { TemplateSyntaxError } from './lexer';
-import { executeTemplate, TemplateExecError } from './exec';
-import { type ParsedTemplate, parseTemplate } from './parser';
+import { TemplateSyntaxError, executeTemplate, TemplateExecError, type ParsedTemplate, parseTemplate, GoMap, GoStruct, type GoValue } from '@panoptes/gotemplate';
 import { TEMPLATE_FUNCTION_NAMES, type TemplateFuncOptions, prometheusFuncs } from './prometheus-funcs';
-import { GoMap, GoStruct, type GoValue } from './values';
 
 /**
  * Prometheus's template expander (template.Expander) for alert labels and annotations: Go
