@@ -31,9 +31,12 @@ export {
   IngesterApi,
   IngesterServiceConfig,
   compileMatchers,
+  labelValuesRequestOf,
+  seriesRequestOf,
   defaultIngesterServiceConfig,
   ingesterServiceDefinition,
   registerIngesterService,
 } from './server';
 export { IngesterCallOptions, IngesterClient, IngesterClientConfig, IngesterClientMetrics, defaultIngesterClientConfig } from './client';
 export { IngesterAddressSource, IngesterClientPool, IngesterClientPoolConfig, defaultIngesterClientPoolConfig } from './pool';
+export { IngesterClientApi, LocalIngesterClient } from './local-client';

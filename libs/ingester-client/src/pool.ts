@@ -3,6 +3,8 @@ import type { Logger } from '@panoptes/log';
 import { Service } from '@panoptes/services';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { defaultIngesterClientConfig, IngesterClient, IngesterClientConfig, IngesterClientMetrics } from './client';
+import { type IngesterClientApi, LocalIngesterClient } from './local-client';
+import type { IngesterApi } from './server';
 
 export interface IngesterClientPoolConfig {
   /** How often the pool drops clients of addresses that left the ring and health-checks the rest, in milliseconds. */
@@ -32,7 +34,8 @@ export type IngesterAddressSource = () => Iterable<string> | Promise<Iterable<st
  * a fresh client. Stopping (or `close()`) closes them all; a closed pool makes no more clients.
  */
 export class IngesterClientPool extends Service {
-  private readonly clients = new Map<string, IngesterClient>();
+  private readonly clients = new Map<string, IngesterClientApi>();
+  private local: { address: string; api: IngesterApi } | undefined;
   private readonly clientMetrics: IngesterClientMetrics;
   private readonly removed: Counter<'reason'>;
   private closed = false;
@@ -62,14 +65,26 @@ export class IngesterClientPool extends Service {
     });
   }
 
+  /**
+   * The ingester of this process, served at `address`: calls to that address go to `api` directly
+   * (`LocalIngesterClient`) instead of over gRPC.
+   */
+  setLocal(address: string, api: IngesterApi): void {
+    this.local = { address, api };
+    this.removeClientFor(address);
+  }
+
   /** The client of `address`, made now if there is none. */
-  getClientFor(address: string): IngesterClient {
+  getClientFor(address: string): IngesterClientApi {
     let client = this.clients.get(address);
     if (client) return client;
     if (this.closed) {
       throw new UnavailableError('client_pool_closed', `the ingester client pool is closed; no client for ${address} (the process is shutting down)`);
     }
-    client = new IngesterClient(address, this.config.client, this.clientMetrics);
+    client =
+      this.local?.address === address
+        ? new LocalIngesterClient(address, this.local.api, this.clientMetrics)
+        : new IngesterClient(address, this.config.client, this.clientMetrics);
     this.clients.set(address, client);
     return client;
   }

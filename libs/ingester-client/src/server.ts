@@ -108,6 +108,18 @@ export function compileMatchers(specs: readonly MatcherSpec[]): Matcher[] {
   });
 }
 
+/** The label-values request the ingester answers, from its wire form; a missing name is a 400. */
+export function labelValuesRequestOf(req: LabelValuesRequest<MatcherSpec>): LabelValuesRequest {
+  if (req.name === '') throw new ValidationError('invalid_label_name', 'LabelValues needs a label name; none was given');
+  return { name: req.name, minT: req.minT, maxT: req.maxT, matchers: compileMatchers(req.matchers) };
+}
+
+/** The series request the ingester answers, from its wire form; no matcher set is a 400. */
+export function seriesRequestOf(req: SeriesRequest<MatcherSpec>): SeriesRequest {
+  if (req.matcherSets.length === 0) throw new ValidationError('invalid_matcher', 'Series needs at least one matcher set; none was given');
+  return { minT: req.minT, maxT: req.maxT, matcherSets: req.matcherSets.map(compileMatchers) };
+}
+
 /** Adds the Ingester service, served by `api`, to `server` (the process's `GrpcServer`). */
 export function registerIngesterService(
   server: GrpcServiceRegistry,
@@ -168,14 +180,8 @@ export function registerIngesterService(
     LabelNames: unary(INGESTER_METHOD_PATHS.labelNames, decodeWith(labelNamesRequestCodec), (req, tenant) =>
       api.labelNames(tenant, { minT: req.minT, maxT: req.maxT, matchers: compileMatchers(req.matchers) }),
     ),
-    LabelValues: unary(INGESTER_METHOD_PATHS.labelValues, decodeWith(labelValuesRequestCodec), (req, tenant) => {
-      if (req.name === '') throw new ValidationError('invalid_label_name', 'LabelValues needs a label name; none was given');
-      return api.labelValues(tenant, { name: req.name, minT: req.minT, maxT: req.maxT, matchers: compileMatchers(req.matchers) });
-    }),
-    Series: unary(INGESTER_METHOD_PATHS.series, decodeWith(seriesRequestCodec), (req, tenant) => {
-      if (req.matcherSets.length === 0) throw new ValidationError('invalid_matcher', 'Series needs at least one matcher set; none was given');
-      return api.series(tenant, { minT: req.minT, maxT: req.maxT, matcherSets: req.matcherSets.map(compileMatchers) });
-    }),
+    LabelValues: unary(INGESTER_METHOD_PATHS.labelValues, decodeWith(labelValuesRequestCodec), (req, tenant) => api.labelValues(tenant, labelValuesRequestOf(req))),
+    Series: unary(INGESTER_METHOD_PATHS.series, decodeWith(seriesRequestCodec), (req, tenant) => api.series(tenant, seriesRequestOf(req))),
     UserStats: unary(INGESTER_METHOD_PATHS.userStats, identity, (_req, tenant) => api.userStats(tenant)),
     AllUserStats: unary(INGESTER_METHOD_PATHS.allUserStats, identity, () => api.allUserStats(), false),
   });

@@ -57,7 +57,7 @@ import {
   otlpMetricsServiceDefinition,
 } from '@panoptes/otlp';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { IngesterClientPool, defaultIngesterClientPoolConfig, registerIngesterService } from '@panoptes/ingester-client';
+import { type IngesterApi, IngesterClientPool, defaultIngesterClientPoolConfig, registerIngesterService } from '@panoptes/ingester-client';
 import {
   BlocksQueryable,
   IngestersQueryable,
@@ -316,6 +316,9 @@ export async function buildModules(
     http.addStatusPage(tokenRingPage(name, r, ring.heartbeatTimeoutMs, clock));
     return r;
   };
+  const instanceAddrOf = (ring: RingConfigSection): string => ring.instanceAddr || `${defaultInstanceAddr()}:${config.server.grpcListenPort}`;
+  // The ingester of this process: the shared client pool calls it directly, not over gRPC.
+  let localIngesterApi: { address: string; api: IngesterApi } | undefined;
   // Lifecyclers are not pushed here: `component` starts them after the component (the instance
   // turns ACTIVE only once the component runs) and so stops them first (LEAVING before it stops).
   const lifecycler = (name: string, ring: RingConfigSection, modules: Map<string, unknown>) => {
@@ -324,7 +327,7 @@ export async function buildModules(
         ringKey: `ring/${name}`,
         ringName: name,
         id: instanceId(ring),
-        addr: ring.instanceAddr || `${defaultInstanceAddr()}:${config.server.grpcListenPort}`,
+        addr: instanceAddrOf(ring),
         zone: ring.instanceZone,
         numTokens: ring.numTokens,
         heartbeatPeriodMs: ring.heartbeatPeriodMs,
@@ -357,6 +360,7 @@ export async function buildModules(
   register('ingester-clients', ['ingester-ring'], () => {
     const ring = value<Ring>(built, 'ingester-ring');
     const pool = new IngesterClientPool(defaultIngesterClientPoolConfig(), () => Object.values(ring.desc().instances).map((i) => i.addr), log('ingester-client'), registry);
+    if (localIngesterApi) pool.setLocal(localIngesterApi.address, localIngesterApi.api);
     services.push(pool);
     return pool;
   });
@@ -513,7 +517,10 @@ export async function buildModules(
     );
     if (!classic) localIngester = { ingester, partition: partitionId };
     http.addControllers([IngesterController], [{ provide: INGESTER, useValue: ingester }]);
-    registerIngesterService(grpc, new IngesterGrpcApi(ingester, clock), log('ingester'));
+    const api = new IngesterGrpcApi(ingester, clock);
+    registerIngesterService(grpc, api, log('ingester'));
+    localIngesterApi = { address: instanceAddrOf(ring), api };
+    (built.get('ingester-clients') as IngesterClientPool | undefined)?.setLocal(localIngesterApi.address, api);
     const before: Service[] = wal
       ? [new FunctionService('ingester-wal', { starting: () => wal.ensureTopic(1), stopping: () => wal.close() })]
       : // The partition must exist in the log before the ingester reads it and the ring routes writes to it.
