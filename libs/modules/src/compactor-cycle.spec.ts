@@ -36,6 +36,12 @@ describe('compactor cycle in the all-in-one process', () => {
       const indexFile = join(dir, 'objects', 'team-c', 'bucket-index.json.gz');
       await eventually(() => existsSync(indexFile), 10_000);
       await eventually(async () => ((await (await fetch(`${base}/compactor/tenants`)).json()) as { tenants: string[] }).tenants.includes('team-c'));
+      // The plan: one ingester block alone is nothing to compact yet; an unknown tenant is a 404.
+      const plan = await fetch(`${base}/compactor/tenant/team-c/planned_jobs`);
+      expect(plan.status).toBe(200);
+      expect(await plan.json()).toMatchObject({ tenant: 'team-c', jobs: [] });
+      expect((await fetch(`${base}/compactor/tenant/nobody/planned_jobs`)).status).toBe(404);
+      expect((await fetch(`${base}/compactor/tenant/${encodeURIComponent('a/b')}/planned_jobs`)).status).toBe(400);
 
       const status = async () =>
         (await (await fetch(`${base}/compactor/delete_tenant_status`, { headers: { 'X-Scope-OrgID': 'team-c' } })).json()) as { blocks_deleted: boolean };

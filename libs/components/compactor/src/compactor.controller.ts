@@ -1,6 +1,7 @@
-import { Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
+import { validateTenantId } from '@panoptes/common';
 import { Tenant } from '@panoptes/server';
-import { Compactor } from './compactor';
+import { Compactor, type PlannedJobs } from './compactor';
 
 /** Nest injection token of the process's Compactor. */
 export const COMPACTOR = Symbol('compactor');
@@ -20,6 +21,14 @@ export class CompactorController {
   @Get('delete_tenant_status')
   async deleteTenantStatus(@Tenant() tenant: string): Promise<{ tenant_id: string; blocks_deleted: boolean }> {
     return { tenant_id: tenant, blocks_deleted: await this.compactor.cleaner.tenantDeletionFinished(tenant) };
+  }
+
+  /** The tenant's compaction plan now: jobs (and which this compactor runs), deferred jobs, excluded blocks. */
+  @Get('tenant/:tenant/planned_jobs')
+  async plannedJobs(@Param('tenant') tenant: string): Promise<PlannedJobs> {
+    const plan = await this.compactor.plannedJobs(validateTenantId(tenant));
+    if (plan === undefined) throw new NotFoundException(`tenant ${JSON.stringify(tenant)} has no bucket index yet: no blocks, or the compactor has not run a cycle for it`);
+    return plan;
   }
 
   /** Tenants this compactor owned in its last cycle. */

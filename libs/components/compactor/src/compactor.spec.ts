@@ -73,7 +73,17 @@ describe('Compactor cycle (vertical compaction of replication-factor copies)', (
       nopLogger,
       registry,
     );
+    // The plan before the cycle: one vertical job over the three copies, run by this compactor.
+    expect(await compactor.plannedJobs('team-r')).toBeUndefined(); // no bucket index yet
+    await cleaner.clean('team-r');
+    const before = await compactor.plannedJobs('team-r');
+    expect(before?.jobs).toEqual([
+      expect.objectContaining({ stage: 'vertical', range_start: BASE, range_end: BASE + 2 * H, compaction_level: 2, owned_by_this_compactor: true }),
+    ]);
+    expect((before?.jobs[0].sources as string[]).length).toBe(3);
+
     await compactor.runCycle();
+    expect((await compactor.plannedJobs('team-r'))?.jobs).toEqual([]);
 
     const index = await readBucketIndex(bucket, 'team-r');
     expect(index.blocks).toHaveLength(1);

@@ -7,6 +7,7 @@ import { Service } from '@panoptes/services';
 import { BlocksCleaner } from './blocks-cleaner';
 import { CompactionJobRunner } from './job-runner';
 import { planCompaction } from './planner';
+import type { CompactionJob } from './planner-job';
 import { CompactionPlannerConfig } from './planner-config';
 import type { PlannerDeletions } from './planner-deletions';
 import type { SeriesDeletions } from './series-deletions';
@@ -16,6 +17,16 @@ export interface CompactorConfig {
   compactionIntervalMs: number;
   /** Which jobs to plan (block ranges, split-and-merge). */
   planner: CompactionPlannerConfig;
+}
+
+/** A tenant's plan as `/compactor/tenant/{tenant}/planned_jobs` shows it (times in ms). */
+export interface PlannedJobs {
+  tenant: string;
+  /** When the bucket index the plan was made from was built, ms. */
+  index_updated_at: number;
+  jobs: Record<string, unknown>[];
+  deferred: Record<string, unknown>[];
+  excluded: { id: string; reason: string }[];
 }
 
 /** Whether this compactor owns a key (a tenant, or a job's hash) on the compactor ring. */
@@ -62,6 +73,40 @@ export class Compactor extends Service {
   /** Tenants owned in the last cycle (`/compactor/tenants`). */
   tenants(): string[] {
     return [...this.lastTenants];
+  }
+
+  /**
+   * The tenant's compaction plan from its current bucket index, as the next cycle would make it
+   * (`/compactor/tenant/{tenant}/planned_jobs`): jobs to run now with whether this compactor owns
+   * each, jobs deferred with their reason, and blocks left out with theirs. Undefined when the
+   * tenant has no bucket index yet.
+   */
+  async plannedJobs(tenant: string): Promise<PlannedJobs | undefined> {
+    const index = await readBucketIndex(this.bucket, tenant).catch(() => undefined);
+    if (index === undefined) return undefined;
+    const seriesDeletions = this.deletions ? await this.deletions.forPlanning(tenant) : undefined;
+    const plan = planCompaction(
+      { tenant, blocks: index.blocks, deletionMarked: index.blockDeletionMarks.map((m) => m.id), now: this.clock.now(), seriesDeletions },
+      this.config.planner,
+    );
+    const describe = (j: CompactionJob) => ({
+      key: j.key,
+      stage: j.stage,
+      range_start: j.rangeStart,
+      range_end: j.rangeEnd,
+      min_time: j.minTime,
+      max_time: j.maxTime,
+      sources: j.sourceBlockIds,
+      compaction_level: j.compactionLevel,
+      ...(j.shardCount === undefined ? {} : { shard: j.shardIndex === undefined ? `split into ${j.shardCount}` : `${j.shardIndex + 1}_of_${j.shardCount}` }),
+    });
+    return {
+      tenant,
+      index_updated_at: index.updatedAt,
+      jobs: plan.jobs.map((j) => ({ ...describe(j), owned_by_this_compactor: this.owns(j.hash) })),
+      deferred: plan.deferred.map((d) => ({ ...describe(d.job), reason: d.reason })),
+      excluded: plan.excluded,
+    };
   }
 
   /** Runs one cycle now (or joins the running one). */
