@@ -75,6 +75,59 @@ describe('QueryFrontendHandler', () => {
     expect(lookups.values.find((v) => v.labels.result === 'hit')?.value).toBe(1);
   });
 
+  describe('results cache extents', () => {
+    const M = 60_000;
+    const ask = (h: QueryFrontendHandler, start: number, end: number, step = M, query = 'up') =>
+      h.handle({ tenant: 't', path: '/api/v1/query_range', method: 'POST', params: rangeParams(query, start, end, step) });
+    const asked = (calls: DownstreamRequest[]) => calls.map((c) => [Number(c.params.get('start')) * 1000, Number(c.params.get('end')) * 1000]);
+
+    it('answers a window moved on (a dashboard refresh) from the cache, asking queriers only for the new part', async () => {
+      const { h, calls, registry } = setup();
+      const first = await ask(h, NOW - 6 * 60 * M, NOW - 30 * M);
+      calls.length = 0;
+      const moved = await ask(h, NOW - 5 * 60 * M, NOW - 20 * M);
+      expect(asked(calls)).toEqual([[NOW - 29 * M, NOW - 20 * M]]);
+      // Exactly what an uncached frontend answers.
+      const plain = setup();
+      expect(moved.body).toBe((await ask(plain.h, NOW - 5 * 60 * M, NOW - 20 * M)).body);
+      expect(JSON.parse(first.body).data.result[0].values).toHaveLength(331);
+      const lookups = await registry.getSingleMetric('panoptes_query_frontend_results_cache_lookups_total')!.get();
+      expect(lookups.values.find((v) => v.labels.result === 'partial')?.value).toBe(1);
+    });
+
+    it('caches only points older than max_cache_freshness, and reuses them when the window reaches now', async () => {
+      const { h, calls } = setup();
+      await ask(h, NOW - 60 * M, NOW);
+      calls.length = 0;
+      await ask(h, NOW - 60 * M, NOW);
+      // 10 minutes of freshness: the last 10 points (and the one at now) are asked again.
+      expect(asked(calls)).toEqual([[NOW - 10 * M, NOW]]);
+    });
+
+    it('fills holes between cached stretches, one querier call per hole', async () => {
+      const { h, calls } = setup();
+      await ask(h, NOW - 300 * M, NOW - 250 * M);
+      await ask(h, NOW - 200 * M, NOW - 150 * M);
+      calls.length = 0;
+      const res = await ask(h, NOW - 320 * M, NOW - 100 * M);
+      expect(asked(calls)).toEqual([
+        [NOW - 320 * M, NOW - 301 * M],
+        [NOW - 249 * M, NOW - 201 * M],
+        [NOW - 149 * M, NOW - 100 * M],
+      ]);
+      expect(JSON.parse(res.body).data.result[0].values.map(([t]: [number]) => t * 1000)).toEqual(Array.from({ length: 221 }, (_, k) => NOW - 320 * M + k * M));
+    });
+
+    it('keeps grids of another step or phase apart', async () => {
+      const { h, calls } = setup();
+      await ask(h, NOW - 120 * M, NOW - 60 * M);
+      calls.length = 0;
+      await ask(h, NOW - 120 * M + 30_000, NOW - 60 * M + 30_000); // same step, grid shifted by 30 s
+      await ask(h, NOW - 120 * M, NOW - 60 * M, 2 * M);
+      expect(calls).toHaveLength(2);
+    });
+  });
+
   it('keeps tenants apart in the cache', async () => {
     const { h, calls } = setup();
     const params = rangeParams('up', 0, D, 3_600_000);

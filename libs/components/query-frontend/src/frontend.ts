@@ -7,6 +7,7 @@ import { QueryCanceledError, formatDuration, parseDuration, parseExpr, walk } fr
 import type { ApiHandler, ApiRequest, ApiResponse } from '@panoptes/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type FrontendTenantLimits, clampStartToGrid, maxQueryLengthError } from './limits';
+import { type Extent, type GridRange, decodeExtents, encodeExtents, extractRange, gapsOf, gridFloor, mergeExtents } from './extents';
 import { type MatrixResponse, mergeMatrixResponses } from './merge';
 import { QUERIER_STATS_HEADER, QUERY_STATS_HEADER, QueryStats, withoutHeader } from './query-stats';
 import type { DownstreamRequest, DownstreamResponse, QueryScheduler } from './scheduler';
@@ -120,7 +121,7 @@ export class QueryFrontendHandler implements ApiHandler {
     registry: Registry,
   ) {
     this.splits = new Counter({ name: 'panoptes_query_frontend_split_queries_total', help: 'Range-query splits sent to queriers or answered from the cache.', labelNames: ['tenant'], registers: [registry] });
-    this.cacheLookups = new Counter({ name: 'panoptes_query_frontend_results_cache_lookups_total', help: 'Results-cache lookups of range-query splits, by result (hit, miss, uncacheable).', labelNames: ['result'], registers: [registry] });
+    this.cacheLookups = new Counter({ name: 'panoptes_query_frontend_results_cache_lookups_total', help: 'Results-cache lookups of range-query splits, by result (hit: all cached; partial: some cached, the gaps asked of queriers; miss; uncacheable: no cache).', labelNames: ['result'], registers: [registry] });
     this.discarded = new Counter({
       name: 'panoptes_query_frontend_discarded_requests_total',
       help: 'Requests the queue refused or gave up on, by reason (too_many_outstanding_requests, queue_timeout, querier_disconnected, frontend_stopping).',
@@ -216,34 +217,38 @@ export class QueryFrontendHandler implements ApiHandler {
     const parts = splitByInterval(r, this.config.splitQueriesByIntervalMs);
     stats.splits = parts.length;
     this.splits.inc({ tenant: req.tenant }, parts.length);
-    const cacheable = (p: RangeRequest) => this.cache !== undefined && this.config.cacheResults && p.end < this.now() - this.config.maxCacheFreshnessMs;
+    const cache = this.config.cacheResults ? this.cache : undefined;
     const keys = parts.map((p) => this.cacheKey(req.tenant, p));
-    const cached = this.cache && this.config.cacheResults ? await this.cache.getMulti(keys.filter((_, i) => cacheable(parts[i]))) : new Map<string, Buffer>();
+    const cached = cache ? await cache.getMulti(keys) : new Map<string, Buffer>();
+    // Points after this are never cached: recent data may still change.
+    const cutoff = this.now() - this.config.maxCacheFreshnessMs;
     const results = await Promise.all(
       parts.map(async (p, i): Promise<MatrixResponse | DownstreamResponse> => {
-        if (!cacheable(p)) this.cacheLookups.inc({ result: 'uncacheable' });
-        const hit = cached.get(keys[i]);
-        if (hit) {
-          this.cacheLookups.inc({ result: 'hit' });
-          stats.cacheHits++;
-          return JSON.parse(hit.toString('utf8')) as MatrixResponse;
+        const extents = cached.has(keys[i]) ? decodeExtents(cached.get(keys[i])!) : [];
+        const gaps = gapsOf(extents, p.start, p.end, p.step);
+        this.countLookup(cache !== undefined, gaps, p, stats);
+        const fetched = await Promise.all(
+          gaps.map(async (g): Promise<Extent | DownstreamResponse> => {
+            const params = new URLSearchParams(req.params);
+            params.set('start', seconds(g.start));
+            params.set('end', seconds(g.end));
+            params.set('step', seconds(p.step));
+            const res = await this.scheduler.schedule({ ...req, params });
+            stats.addQuerierResponse(res);
+            if (res.status !== 200) return res;
+            return { start: g.start, end: g.end, response: JSON.parse(res.body) as MatrixResponse };
+          }),
+        );
+        const failed = fetched.find((x): x is DownstreamResponse => 'body' in x);
+        if (failed) return failed;
+        const fresh = fetched as Extent[];
+        if (cache && fresh.length > 0) {
+          const keep = fresh.flatMap((e) => this.cacheablePart(e, p.step, cutoff));
+          if (keep.length > 0) await cache.setMulti(new Map([[keys[i], encodeExtents(mergeExtents([...extents, ...keep], p.step))]]), this.config.resultsCacheTtlMs);
         }
-        if (cacheable(p)) {
-          this.cacheLookups.inc({ result: 'miss' });
-          stats.cacheMisses++;
-        }
-        const params = new URLSearchParams(req.params);
-        params.set('start', seconds(p.start));
-        params.set('end', seconds(p.end));
-        params.set('step', seconds(p.step));
-        const res = await this.scheduler.schedule({ ...req, params });
-        stats.addQuerierResponse(res);
-        if (res.status !== 200) return res;
-        const body = JSON.parse(res.body) as MatrixResponse;
-        if (cacheable(p) && !body.warnings?.length && !body.infos?.length) {
-          await this.cache!.setMulti(new Map([[keys[i], Buffer.from(res.body)]]), this.config.resultsCacheTtlMs);
-        }
-        return body;
+        // Cached and fresh extents now cover the split without a gap: one extent holds it.
+        const covering = mergeExtents([...extents, ...fresh], p.step).find((e) => e.start <= p.start && e.end >= p.end)!;
+        return extractRange(covering.response, p.start, p.end);
       }),
     );
     const failed = results.find((x): x is DownstreamResponse => 'body' in x);
@@ -252,9 +257,40 @@ export class QueryFrontendHandler implements ApiHandler {
     return json(JSON.stringify(merged));
   }
 
+  /** What the results cache may keep of a fetched extent: its points older than `cutoff`, unless the answer carried warnings or infos. */
+  private cacheablePart(e: Extent, step: number, cutoff: number): Extent[] {
+    if (e.response.warnings?.length || e.response.infos?.length) return [];
+    const end = Math.min(e.end, gridFloor(e.start, step, cutoff - 1));
+    return end < e.start ? [] : [{ start: e.start, end, response: end === e.end ? e.response : extractRange(e.response, e.start, end) }];
+  }
+
+  /** Counts a split's cache lookup: `hit` (no querier needed), `partial` (some of it cached), `miss`, or `uncacheable` (no cache). */
+  private countLookup(cacheEnabled: boolean, gaps: readonly GridRange[], p: RangeRequest, stats: QueryStats): void {
+    if (!cacheEnabled) {
+      this.cacheLookups.inc({ result: 'uncacheable' });
+      return;
+    }
+    if (gaps.length === 0) {
+      this.cacheLookups.inc({ result: 'hit' });
+      stats.cacheHits++;
+      return;
+    }
+    stats.cacheMisses++;
+    const whole = gaps.length === 1 && gaps[0].start === p.start && gaps[0].end === p.end;
+    this.cacheLookups.inc({ result: whole ? 'miss' : 'partial' });
+  }
+
+  /**
+   * The cache entry of a split: the tenant, the query, its step and the phase of its grid (results
+   * on other grids are other points), and the split interval it lies in, so the extents of every
+   * window over that interval share one entry.
+   */
   private cacheKey(tenant: string, p: RangeRequest): string {
     const h = createHash('sha256').update(p.query).digest('hex').slice(0, 32);
-    return `qfr:v1:${tenant}:${p.step}:${p.start}:${p.end}:${h}`;
+    const interval = this.config.splitQueriesByIntervalMs;
+    const bucket = interval > 0 ? Math.floor(p.start / interval) : 0;
+    const phase = ((p.start % p.step) + p.step) % p.step;
+    return `qfr:v2:${tenant}:${p.step}:${phase}:${bucket}:${h}`;
   }
 
   /**
