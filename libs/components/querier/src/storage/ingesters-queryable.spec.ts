@@ -151,6 +151,16 @@ describe('IngestersQueryable against real gRPC ingesters', () => {
       expect(ingesters[0].requests.length + ingesters[1].requests.length).toBe(1);
     });
 
+    it('puts a lone owner\'s series in label order and each series\' chunks in time order', async () => {
+      topology.plan = { kind: 'partitions', partitions: [{ id: 0, owners: [replicas[0]] }] };
+      ingesters[0].holds('t1', [
+        { labels: up('web'), chunks: [chunkB, chunkA] },
+        { labels: up('api'), chunks: [chunkA, chunkB] },
+      ]);
+      const got = await collect(queryable().querier('t1', T - HOUR, NOW).select(byName('up'), hints()));
+      expect(show(got)).toEqual(show([{ labels: up('api'), chunks: [chunkA, chunkB] }, { labels: up('web'), chunks: [chunkA, chunkB] }]));
+    });
+
     it('falls back to another owner when the first one fails', async () => {
       topology.plan = { kind: 'partitions', partitions: [{ id: 0, owners: [replicas[0], replicas[1]] }] };
       for (const i of [0, 1]) ingesters[i].holds('t1', [{ labels: up('api'), chunks: [chunkA] }]);

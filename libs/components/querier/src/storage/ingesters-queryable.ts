@@ -1,7 +1,8 @@
+import { compareLabels } from '@panoptes/block-formats';
 import { type Clock, errorMessage, isPanoptesError, type PanoptesError, reasonOf, UnavailableError } from '@panoptes/common';
 import type { SeriesChunks, TimeRange } from '@panoptes/ingester-client';
 import type { Logger } from '@panoptes/log';
-import type { SelectHints, StoredSeries } from '@panoptes/promql';
+import type { EncodedChunk, SelectHints, StoredSeries } from '@panoptes/promql';
 import type { Matcher } from '@panoptes/tsdb';
 import { Counter, type Registry } from 'prom-client';
 import { ingestersRange, type QuerierStorageConfig } from './config';
@@ -117,6 +118,9 @@ export class IngestersQueryable implements StorageQueryable {
       limiter,
       signal,
     );
+    // One answer (one ingester owns the data, as in the all-in-one target or ingest-storage mode):
+    // its series are distinct and its chunks ordered, so only the label order is left to make.
+    if (answers.length === 1) return answers[0].map(([, s]) => ({ labels: s.labels, chunks: inTimeOrder(s.chunks) })).sort((a, b) => compareLabels(a.labels, b.labels));
     const merged = new SeriesMergeMap();
     for (const answer of answers) for (const [key, s] of answer) merged.add(s.labels, s.chunks, key);
     return merged.sorted();
@@ -228,4 +232,14 @@ export class IngestersQueryable implements StorageQueryable {
       { tenant: limiter.tenant, cause: last },
     );
   }
+}
+
+/** `chunks` ordered by (minT, maxT), as the engine reads them; the array itself when it already is. */
+function inTimeOrder(chunks: readonly EncodedChunk[]): EncodedChunk[] {
+  for (let i = 1; i < chunks.length; i++) {
+    if (chunks[i].minT < chunks[i - 1].minT || (chunks[i].minT === chunks[i - 1].minT && chunks[i].maxT < chunks[i - 1].maxT)) {
+      return [...chunks].sort((a, b) => a.minT - b.minT || a.maxT - b.maxT);
+    }
+  }
+  return chunks as EncodedChunk[];
 }
