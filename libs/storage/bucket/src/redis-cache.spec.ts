@@ -31,6 +31,19 @@ describe('RedisCache without a reachable Redis', () => {
     }
   });
 
+  it('counts the failures of a view under the view\'s name', async () => {
+    const registry = new Registry();
+    const cache = new RedisCache({ ...defaultRedisCacheConfig(), address: '127.0.0.1:1', timeoutMs: 200, dialTimeoutMs: 200 }, 'owner', nopLogger, registry);
+    try {
+      const view = cache.view('other');
+      expect((await view.getMulti(['a'])).size).toBe(0);
+      expect(await metricValue(registry, 'panoptes_cache_operation_failures_total', { name: 'other', operation: 'get' })).toBe(1);
+      expect(await metricValue(registry, 'panoptes_cache_operation_failures_total', { name: 'owner' })).toBe(0);
+    } finally {
+      await cache.close();
+    }
+  });
+
   it.each([['no port', 'localhost'], ['empty', ''], ['a bad port', 'host:99999']])(
     'rejects an address with %s',
     (_case, address) => {
@@ -123,6 +136,23 @@ describeWithService('redis', 'RedisCache', (env) => {
     await cache.setMulti(new Map([['counted', Buffer.from('x')]]), 60_000);
     await cache.getMulti(['counted', 'not-there']);
     expect(await metricValue(registry, 'panoptes_cache_hits_total', { name: 'redis-test' })).toBe(before + 1);
+  });
+
+  it('shares its connection with views that count requests and hits under their own names', async () => {
+    const view = cache.view('redis-view');
+    expect(view.name).toBe('redis-view');
+    expect(await metricValue(registry, 'panoptes_cache_requests_total', { name: 'redis-view' })).toBe(0);
+    await view.setMulti(new Map([['from-view', Buffer.from('v')]]), 60_000);
+    const ownerHits = await metricValue(registry, 'panoptes_cache_hits_total', { name: 'redis-test' });
+    expect((await view.getMulti(['from-view', 'absent'])).get('from-view')?.toString()).toBe('v');
+    expect(await metricValue(registry, 'panoptes_cache_requests_total', { name: 'redis-view' })).toBe(2);
+    expect(await metricValue(registry, 'panoptes_cache_hits_total', { name: 'redis-view' })).toBe(1);
+    expect(await metricValue(registry, 'panoptes_cache_hits_total', { name: 'redis-test' })).toBe(ownerHits);
+    // Same connection and prefix: the owner sees the view's keys; closing the view leaves it open.
+    await view.close();
+    expect((await cache.getMulti(['from-view'])).size).toBe(1);
+    await view.delete(['from-view']);
+    expect((await cache.getMulti(['from-view'])).size).toBe(0);
   });
 
   it('serves a CachingBucket: the second get comes from Redis', async () => {

@@ -77,52 +77,40 @@ export class RedisCache implements Cache {
   }
 
   async getMulti(keys: string[]): Promise<Map<string, Buffer>> {
-    const found = new Map<string, Buffer>();
-    if (keys.length === 0) return found;
-    this.metrics.requests.inc({ name: this.name }, keys.length);
-    for (const batch of batches(keys, this.config.maxBatchSize)) {
-      try {
-        const values = await this.client.mgetBuffer(...batch.map((k) => this.config.keyPrefix + k));
-        values.forEach((value, i) => {
-          if (value !== null) found.set(batch[i], value);
-        });
-      } catch (err) {
-        this.failed('get', err);
-      }
-    }
-    this.metrics.hits.inc({ name: this.name }, found.size);
-    return found;
+    return this.lookup(this.name, keys);
   }
 
   async setMulti(items: ReadonlyMap<string, Buffer>, ttlMs: number): Promise<void> {
-    const ttl = Math.max(1, Math.round(ttlMs));
-    const entries = [...items].filter(([, value]) => value.length <= this.config.maxItemSizeBytes);
-    for (const batch of batches(entries, this.config.maxBatchSize)) {
-      const pipeline = this.client.pipeline();
-      for (const [key, value] of batch) pipeline.set(this.config.keyPrefix + key, value, 'PX', ttl);
-      try {
-        const results = (await pipeline.exec()) ?? [];
-        const firstError = results.find(([err]) => err)?.[0];
-        if (firstError) this.failed('set', firstError);
-      } catch (err) {
-        this.failed('set', err);
-      }
-    }
+    return this.store(this.name, items, ttlMs);
   }
 
   async delete(keys: string[]): Promise<void> {
-    for (const batch of batches(keys, this.config.maxBatchSize)) {
-      try {
-        await this.client.del(...batch.map((k) => this.config.keyPrefix + k));
-      } catch (err) {
-        this.failed('delete', err);
-      }
-    }
+    return this.remove(this.name, keys);
+  }
+
+  /**
+   * Another Cache over this one's connection, whose lookups, hits and failures count under `name`:
+   * caches of several kinds (chunks, index, metadata) on the same Redis share one client and
+   * keep their own metrics. The view's close() does nothing: close this cache once every view is
+   * done with it.
+   */
+  view(name: string): Cache {
+    this.metrics.requests.inc({ name }, 0);
+    this.metrics.hits.inc({ name }, 0);
+    return {
+      name,
+      getMulti: (keys) => this.lookup(name, keys),
+      setMulti: (items, ttlMs) => this.store(name, items, ttlMs),
+      delete: (keys) => this.remove(name, keys),
+      close: async () => undefined,
+    };
   }
 
   async close(): Promise<void> {
-    if (this.client.status === 'wait' || this.client.status === 'end') {
-      this.client.disconnect(); // never connected (lazy) or already closed: nothing to flush
+    if (this.client.status !== 'ready') {
+      // Never connected (lazy), closed, or (re)connecting: nothing to flush. QUIT would wait in
+      // the offline queue, and a reconnecting client may come back after it timed out.
+      this.client.disconnect();
       return;
     }
     try {
@@ -132,9 +120,53 @@ export class RedisCache implements Cache {
     }
   }
 
-  private failed(operation: string, err: unknown): void {
-    this.metrics.failures.inc({ name: this.name, operation });
-    this.logger.warn('redis cache operation failed', { cache: this.name, op: operation, err: errorMessage(err) });
+  private async lookup(name: string, keys: string[]): Promise<Map<string, Buffer>> {
+    const found = new Map<string, Buffer>();
+    if (keys.length === 0) return found;
+    this.metrics.requests.inc({ name }, keys.length);
+    for (const batch of batches(keys, this.config.maxBatchSize)) {
+      try {
+        const values = await this.client.mgetBuffer(...batch.map((k) => this.config.keyPrefix + k));
+        values.forEach((value, i) => {
+          if (value !== null) found.set(batch[i], value);
+        });
+      } catch (err) {
+        this.failed(name, 'get', err);
+      }
+    }
+    this.metrics.hits.inc({ name }, found.size);
+    return found;
+  }
+
+  private async store(name: string, items: ReadonlyMap<string, Buffer>, ttlMs: number): Promise<void> {
+    const ttl = Math.max(1, Math.round(ttlMs));
+    const entries = [...items].filter(([, value]) => value.length <= this.config.maxItemSizeBytes);
+    for (const batch of batches(entries, this.config.maxBatchSize)) {
+      const pipeline = this.client.pipeline();
+      for (const [key, value] of batch) pipeline.set(this.config.keyPrefix + key, value, 'PX', ttl);
+      try {
+        const results = (await pipeline.exec()) ?? [];
+        const firstError = results.find(([err]) => err)?.[0];
+        if (firstError) this.failed(name, 'set', firstError);
+      } catch (err) {
+        this.failed(name, 'set', err);
+      }
+    }
+  }
+
+  private async remove(name: string, keys: string[]): Promise<void> {
+    for (const batch of batches(keys, this.config.maxBatchSize)) {
+      try {
+        await this.client.del(...batch.map((k) => this.config.keyPrefix + k));
+      } catch (err) {
+        this.failed(name, 'delete', err);
+      }
+    }
+  }
+
+  private failed(name: string, operation: string, err: unknown): void {
+    this.metrics.failures.inc({ name, operation });
+    this.logger.warn('redis cache operation failed', { cache: name, op: operation, err: errorMessage(err) });
   }
 }
 

@@ -26,8 +26,10 @@ const TOMBSTONES_FILE = 'tombstones';
 /**
  * Block indexes fetched from the bucket, kept in memory (an LRU bounded by `indexCacheBytes`) and
  * on local disk under `syncDir/<tenant>/<block>/` (unbounded; `retain` removes blocks the bucket
- * index no longer lists). A lookup tries memory, then disk, then the bucket; concurrent lookups
- * of one block share one read. Block files are immutable, so a cached copy never goes stale; a
+ * index no longer lists). A lookup tries memory, then disk, then the bucket (read through the
+ * index cache when the querier has one in Redis); concurrent lookups of one block share one read.
+ * Postings, series and label lookups are then answered from the parsed index in memory: this is
+ * the querier's in-memory index cache. Block files are immutable, so a cached copy never goes stale; a
  * disk copy that does not open is deleted and fetched again. Disk files are written under a
  * temporary name, fsynced and renamed, tombstones before the index: an `index` file means both
  * are complete.
@@ -133,7 +135,7 @@ export class BlockIndexCache {
   private async fetch(tenant: string, blockId: string): Promise<BlockIndex> {
     const prefix = blockPrefix(tenant, blockId);
     const [index, tombstones] = await Promise.all([
-      this.bucket.get(prefix + INDEX_FILE),
+      readWhole(this.bucket, prefix + INDEX_FILE),
       this.bucket.get(prefix + TOMBSTONES_FILE).catch((err: unknown) => {
         // Prometheus reads a block without a tombstones file as one without deletions.
         if (isObjectNotFound(err)) return undefined;
@@ -179,6 +181,16 @@ export class BlockIndexCache {
     if (tombstones) await writeAtomically(join(dir, TOMBSTONES_FILE), tombstones, suffix);
     await writeAtomically(join(dir, INDEX_FILE), index, suffix);
   }
+}
+
+/**
+ * The whole object, read as one range: through a CachingBucket an index is then cached in aligned
+ * pieces (a Redis item need not hold a whole index, and a querier without a local copy reads the
+ * pieces other queriers cached) instead of as one value.
+ */
+async function readWhole(bucket: Bucket, key: string): Promise<Buffer> {
+  const { size } = await bucket.attributes(key);
+  return bucket.getRange(key, 0, size);
 }
 
 function open(index: Buffer, tombstones: Buffer | undefined, where: string): BlockIndex {

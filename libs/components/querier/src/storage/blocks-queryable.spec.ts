@@ -244,7 +244,7 @@ describe('BlocksQueryable over an in-memory bucket', () => {
       await writeIndex(bucket, TENANT, [await upload([upApi])], NOW);
       const q = queryable({ syncDir: '' });
       for (let i = 0; i < 3; i++) expect(show(await selectApi(q))).toEqual(show([upApi]));
-      expect(bucket.count('get', '/index')).toBe(1);
+      expect(bucket.count('getRange', '/index')).toBe(1);
       expect(await metric('panoptes_querier_block_index_loads_total')).toContain('source="memory"} 2');
     });
 
@@ -252,7 +252,7 @@ describe('BlocksQueryable over an in-memory bucket', () => {
       await writeIndex(bucket, TENANT, [await upload([upApi])], NOW);
       await selectApi(queryable({ indexCacheBytes: 0 }));
       expect(show(await selectApi(queryable({ indexCacheBytes: 0 })))).toEqual(show([upApi]));
-      expect(bucket.count('get', '/index')).toBe(1);
+      expect(bucket.count('getRange', '/index')).toBe(1);
       expect(await metric('panoptes_querier_block_index_loads_total')).toContain('source="disk"} 1');
     });
 
@@ -262,7 +262,7 @@ describe('BlocksQueryable over an in-memory bucket', () => {
       await selectApi(queryable({ indexCacheBytes: 0 }));
       await writeFile(join(syncDir, TENANT, meta.ulid, 'index'), Buffer.from('not an index at all, but long enough to have a table of contents at its end'));
       expect(show(await selectApi(queryable({ indexCacheBytes: 0 })))).toEqual(show([upApi]));
-      expect(bucket.count('get', '/index')).toBe(2);
+      expect(bucket.count('getRange', '/index')).toBe(2);
     });
 
     it('removes local copies of blocks the bucket index no longer lists', async () => {

@@ -53,6 +53,9 @@ interface PickedSeries {
  * re-read the bucket index directly, once, and redo the read over the fresh block list; the fresh
  * index is used until the loader's copy catches up. A second vanished block is an
  * `UnavailableError` (503: retry), never a 500.
+ *
+ * `bucket` may read through caches (`cachingBlocksBucket`); that re-read goes to `uncachedBucket`
+ * (default: `bucket`), so a cached bucket index cannot hide what the compactor wrote.
  */
 export class BlocksQueryable implements StorageQueryable {
   private readonly indexes: BlockIndexCache;
@@ -70,6 +73,7 @@ export class BlocksQueryable implements StorageQueryable {
     private readonly clock: Clock,
     private readonly logger: Logger,
     registry: Registry,
+    private readonly uncachedBucket: Bucket = bucket,
   ) {
     this.indexes = new BlockIndexCache(config, bucket, logger, registry);
     this.fetched = new FetchMetrics(registry);
@@ -144,7 +148,7 @@ export class BlocksQueryable implements StorageQueryable {
 
   private async reloadIndex(tenant: string): Promise<BucketIndex | undefined> {
     try {
-      const index = await readBucketIndex(this.bucket, tenant);
+      const index = await readBucketIndex(this.uncachedBucket, tenant);
       this.fresh.set(tenant, index);
       await this.retain(tenant, index);
       return index;

@@ -16,5 +16,20 @@ export {
 export { IngestersQueryable } from './ingesters-queryable';
 export { BlocksQueryable, BucketIndexSource } from './blocks-queryable';
 export { BlockIndex, BlockIndexCache } from './block-index-cache';
+export {
+  BLOCK_INDEX_KEY,
+  BLOCKS_CACHE_KINDS,
+  BlocksCacheKind,
+  BlocksCachingConfig,
+  BUCKET_INDEX_KEY,
+  blocksCachingRules,
+  cachingBlocksBucket,
+  CHUNK_SEGMENT_KEY,
+  defaultBlocksCachingConfig,
+  INDEX_SUBRANGE_SIZE_BYTES,
+  META_FILE_KEY,
+  TOMBSTONES_KEY,
+} from './blocks-caching-rules';
+export { BlocksCacheBackendConfig, BlocksCaches, createBlocksCaches } from './blocks-caches';
 export { MergedQueryable } from './merged-queryable';
 export { NO_SERIES_DELETIONS, SeriesDeletionFilter, SeriesDeletionSource } from './series-deletions';
