@@ -1,5 +1,6 @@
+import { HtmlEscaper } from './html-escape';
 import { type ArgNode, type CommandNode, type Node, type ParsedTemplate, type PipeNode, nodeString } from './parser';
-import { GoInt, GoMap, GoSlice, GoStruct, GoTime, type GoValue, formatGoTime, formatGoTimeLayout, formatValue, isTrue, typeName } from './values';
+import { GoInt, GoMap, GoSlice, GoStruct, GoTime, type GoValue, formatGoTime, formatGoTimeLayout, formatValue, isTrue, methodOf, typeName } from './values';
 
 /**
  * Execution of a parsed template with Go's text/template semantics and error texts
@@ -8,7 +9,7 @@ import { GoInt, GoMap, GoSlice, GoStruct, GoTime, type GoValue, formatGoTime, fo
  */
 
 /** The Go types a function declares for its parameters; arguments are checked against them. */
-export type ParamType = 'any' | 'string' | 'float64' | 'int' | 'bool' | 'queryResult' | 'sample';
+export type ParamType = 'any' | 'string' | 'float64' | 'int' | 'bool' | 'queryResult' | 'sample' | '[]string';
 
 const PARAM_TYPE_NAMES: Record<ParamType, string> = {
   any: 'interface {}',
@@ -18,6 +19,7 @@ const PARAM_TYPE_NAMES: Record<ParamType, string> = {
   bool: 'bool',
   queryResult: 'template.queryResult',
   sample: '*template.sample',
+  '[]string': '[]string',
 };
 
 export interface TemplateFunc {
@@ -44,8 +46,16 @@ class Continue {}
 const MAX_DEPTH = 10_000;
 const MAX_OUTPUT = 1 << 20;
 
-export async function executeTemplate(tmpl: ParsedTemplate, data: GoValue, funcs: FuncMap, signal?: AbortSignal): Promise<string> {
-  const state = new State(tmpl, funcs, tmpl.name, signal);
+export interface ExecuteOptions {
+  /**
+   * Escape as Go's html/template does (contextual autoescaping, HTML comments removed) instead
+   * of writing values as they are (text/template).
+   */
+  html?: boolean;
+}
+
+export async function executeTemplate(tmpl: ParsedTemplate, data: GoValue, funcs: FuncMap, signal?: AbortSignal, options: ExecuteOptions = {}): Promise<string> {
+  const state = new State(tmpl, funcs, tmpl.name, signal, options.html ? new HtmlEscaper() : undefined);
   state.vars.push({ name: '$', value: data });
   await state.walkList(data, tmpl.root);
   return state.out.join('');
@@ -63,6 +73,7 @@ class State {
     private readonly funcs: FuncMap,
     private readonly name: string,
     private readonly signal: AbortSignal | undefined,
+    private readonly html: HtmlEscaper | undefined,
   ) {}
 
   private fail(msg: string): never {
@@ -89,13 +100,13 @@ class State {
     if (this.signal?.aborted) throw this.signal.reason;
     switch (node.kind) {
       case 'text':
-        this.write(node.text);
+        this.write(this.html ? this.html.text(node.text) : node.text);
         return;
       case 'action': {
         const v = await this.evalPipeline(dot, node.pipe);
         if (node.pipe.decl.length === 0) {
           this.at(node);
-          this.write(printable(v));
+          this.write(this.html ? this.html.value(v, lastFunction(node.pipe)) : printable(v));
         }
         return;
       }
@@ -115,7 +126,10 @@ class State {
         if (!list) this.fail(`template "${node.name}" not defined`);
         const newDot = node.pipe ? await this.evalPipeline(dot, node.pipe) : null;
         if (this.depth >= MAX_DEPTH) this.fail(`exceeded maximum template depth (${MAX_DEPTH})`);
-        const inner = new State(this.tmpl, this.funcs, node.name, this.signal);
+        // A definition from another parse (a template set) reports errors at its own source.
+        const origin = this.tmpl.definedIn?.get(node.name);
+        const tmpl = origin ? { ...this.tmpl, name: origin.name, source: origin.source } : this.tmpl;
+        const inner = new State(tmpl, this.funcs, node.name, this.signal, this.html);
         inner.depth = this.depth + 1;
         inner.vars.push({ name: '$', value: newDot });
         await inner.walkList(newDot, list);
@@ -263,6 +277,9 @@ class State {
   private async evalField(dot: GoValue, field: string, args: readonly ArgNode[], final: Maybe, receiver: GoValue): Promise<GoValue> {
     if (receiver === null) return null;
     const hasArgs = args.length > 1 || final !== MISSING;
+    // Go looks a method up before a struct field or a map key of the same name.
+    const method = methodOf(receiver, field);
+    if (method) return this.evalCall(dot, { params: method.params, variadic: method.variadic, call: (a) => method.call(receiver, a) }, field, args, final);
     if (receiver instanceof GoTime && field in TIME_METHODS) {
       const method = TIME_METHODS[field];
       return this.evalCall(dot, { params: method.params, call: (a) => method.call(receiver, a) }, field, args, final);
@@ -370,7 +387,8 @@ class State {
       (type === 'int' && v instanceof GoInt) ||
       (type === 'bool' && typeof v === 'boolean') ||
       (type === 'queryResult' && v instanceof GoSlice && v.typeName === 'template.queryResult') ||
-      (type === 'sample' && v instanceof GoStruct && v.typeName === '*template.sample');
+      (type === 'sample' && v instanceof GoStruct && v.typeName === '*template.sample') ||
+      (type === '[]string' && v instanceof GoSlice && v.typeName === '[]string');
     if (!ok) this.fail(`wrong type for value; expected ${PARAM_TYPE_NAMES[type]}; got ${typeName(v)}`);
     return v;
   }
@@ -381,6 +399,12 @@ function idealConstant(n: Extract<ArgNode, { kind: 'number' }>): GoValue {
   const hexInt = /^[+-]?0[xX]/.test(n.text) && !/[pP]/.test(n.text);
   if (!hexInt && !n.text.startsWith("'") && /[.eEpP]/.test(n.text)) return n.value;
   return n.isInt ? new GoInt(n.value) : n.value;
+}
+
+/** The function an action's pipeline ends with, when it is an escaper html/template recognises. */
+function lastFunction(pipe: PipeNode): string | undefined {
+  const last = pipe.cmds[pipe.cmds.length - 1]?.args[0];
+  return last?.kind === 'identifier' && (last.name === 'html' || last.name === 'urlquery') ? last.name : undefined;
 }
 
 /** What `{{ x }}` prints: pointers are followed, nil is `<no value>`. */

@@ -1,5 +1,5 @@
 import { goQuote } from '@panoptes/promql';
-import { GoHTML, GoInt, GoMap, GoSlice, GoTime, type GoValue, formatGoTime, formatValue, typeName } from './values';
+import { GoHTML, GoInt, GoMap, GoSlice, GoTime, type GoValue, formatGoTime, formatValue, stringer, typeName } from './values';
 
 /**
  * Go's `strconv.FormatFloat` and the parts of `fmt` templates use (`printf`, `print`, `println`):
@@ -229,6 +229,9 @@ function badVerb(verb: string, arg: GoValue): string {
 function formatArg(arg: GoValue, verb: string, spec: Spec): string {
   if (verb === 'T') return pad(arg === null ? '<nil>' : typeName(arg), spec);
   if (arg === null) return verb === 'v' || verb === 's' ? pad('<nil>', spec) : badVerb(verb, arg);
+  // A value with a String() method prints through it for the string verbs (fmt.Stringer).
+  const str = 'vsqxX'.includes(verb) ? stringer(arg) : undefined;
+  if (str !== undefined) return formatArg(str, verb, spec);
   if (typeof arg === 'number') {
     return 'vbeEfFgG'.includes(verb) && verb !== 'b' ? formatFloatVerb(arg, verb, spec) : badVerb(verb, arg);
   }

@@ -47,6 +47,11 @@ export interface ParsedTemplate {
   root: Node[];
   /** Templates named by `define` and `block`. */
   defined: Map<string, Node[]>;
+  /**
+   * Where definitions parsed from another source come from (a template set: see
+   * `addParseTree`); absent for those parsed from `source`.
+   */
+  definedIn?: Map<string, { name: string; source: string }>;
 }
 
 /** Parses `src`; throws TemplateSyntaxError. `hasFunction` says which identifiers are functions. */

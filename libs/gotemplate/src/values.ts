@@ -1,4 +1,5 @@
 import { formatGoFloat } from '@panoptes/promql';
+import type { ParamType } from './exec';
 
 /**
  * The Go values a template sees, as JavaScript values. Go distinguishes types that JavaScript
@@ -22,6 +23,22 @@ export class GoTime {
   constructor(readonly unixMs: number) {}
 }
 
+/**
+ * A method of a named Go type (`KV.SortedPairs`, `Alerts.Firing`): templates call it as a field
+ * (`.Labels.SortedPairs`, `.CommonLabels.Remove .GroupLabels.Names`), and Go looks methods up
+ * before map keys and struct fields. A method named `String` with no parameters is what fmt
+ * prints for the value (Go's fmt.Stringer).
+ */
+export interface GoMethod {
+  params: ParamType[];
+  variadic?: ParamType;
+  /** Returns the result or throws; the error becomes `error calling NAME: <message>`. */
+  call(receiver: GoValue, args: GoValue[]): GoValue;
+}
+
+/** Methods of a named type by name; one table shared by all values of the type. */
+export type GoMethods = ReadonlyMap<string, GoMethod>;
+
 export class GoMap {
   constructor(
     /** Go's name of the type, for messages: `map[string]string`. */
@@ -29,6 +46,7 @@ export class GoMap {
     /** What a missing key reads as (`missingkey=zero`). */
     readonly zero: GoValue,
     readonly entries: Map<string, GoValue>,
+    readonly methods?: GoMethods,
   ) {}
 
   static ofStrings(record: ReadonlyMap<string, string> | Readonly<Record<string, string>>): GoMap {
@@ -45,6 +63,7 @@ export class GoSlice {
   constructor(
     readonly typeName: string,
     readonly items: GoValue[],
+    readonly methods?: GoMethods,
   ) {}
 }
 
@@ -55,7 +74,21 @@ export class GoStruct {
     readonly fields: Map<string, GoValue>,
     /** Printed with `&` by fmt when reached through a pointer (templates print the value). */
     readonly pointer = false,
+    readonly methods?: GoMethods,
   ) {}
+}
+
+/** The method `name` of a value's type, if it has one. */
+export function methodOf(v: GoValue, name: string): GoMethod | undefined {
+  return v instanceof GoMap || v instanceof GoSlice || v instanceof GoStruct ? v.methods?.get(name) : undefined;
+}
+
+/** What fmt's `%v` prints for a value whose type has a `String()` method; undefined otherwise. */
+export function stringer(v: GoValue): string | undefined {
+  const m = methodOf(v, 'String');
+  if (!m || m.params.length > 0 || m.variadic) return undefined;
+  const s = m.call(v, []);
+  return typeof s === 'string' ? s : undefined;
 }
 
 export type GoValue = string | number | boolean | null | GoInt | GoHTML | GoTime | GoMap | GoSlice | GoStruct;
@@ -81,6 +114,8 @@ export function formatValue(v: GoValue, top = true): string {
   if (v instanceof GoInt) return String(v.value);
   if (v instanceof GoHTML) return v.value;
   if (v instanceof GoTime) return formatGoTime(v.unixMs);
+  const custom = stringer(v);
+  if (custom !== undefined) return custom;
   if (v instanceof GoMap) return `map[${v.sortedKeys().map((k) => `${k}:${formatValue(v.entries.get(k)!, false)}`).join(' ')}]`;
   if (v instanceof GoSlice) return `[${v.items.map((x) => formatValue(x, false)).join(' ')}]`;
   // Go prints a pointer inside a container as its address, which has no stable value; a fixed

@@ -40,7 +40,8 @@ export const pagerdutyCodec = object<IntegrationConfig>(
     field('group', str),
   ],
   {
-    defaults: () => ({ send_resolved: true, description: t('pagerduty.default.description'), client: t('pagerduty.default.client'), client_url: t('pagerduty.default.clientURL') }),
+    // Alertmanager 0.25 writes this default without the space before `}}`; kept so configs print the same.
+    defaults: () => ({ send_resolved: true, description: '{{ template "pagerduty.default.description" .}}', client: t('pagerduty.default.client'), client_url: t('pagerduty.default.clientURL') }),
     validate: (c) => {
       const problem = required(
         [!c.routing_key && !c.service_key && !c.routing_key_file && !c.service_key_file, 'missing service or routing key in PagerDuty config'],
@@ -58,6 +59,8 @@ export const pagerdutyCodec = object<IntegrationConfig>(
       for (const [k, v] of Object.entries(defaults)) if (!(k in details)) details[k] = v;
       c.details = details;
       if (!c.source) c.source = c.client;
+      // Events API v2 needs a severity; 0.25 fills in "error" for routing-key configs only.
+      if ((c.routing_key || c.routing_key_file) && !c.severity) c.severity = 'error';
       return undefined;
     },
   },

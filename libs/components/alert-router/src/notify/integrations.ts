@@ -1,6 +1,14 @@
 import type { IntegrationConfig, ReceiverConfig, WebhookConfig } from '../config/receivers';
+import { NotificationTemplates } from '../template/templates';
+import { DiscordNotifier } from './discord';
+import { EmailNotifier } from './email';
+import { MsTeamsNotifier, MsTeamsV2Notifier } from './msteams';
+import { PagerdutyNotifier } from './pagerduty';
+import type { NotifierOptions } from './render';
+import { SlackNotifier } from './slack';
+import { TelegramNotifier } from './telegram';
 import { type Integration, IntegrationNotImplementedError, type Notifier } from './types';
-import { WebhookNotifier, type WebhookOptions } from './webhook';
+import { WebhookNotifier } from './webhook';
 
 /** Builds the integrations of one receiver; injectable so tests can record instead of send. */
 export type IntegrationFactory = (receiver: ReceiverConfig) => Integration[];
@@ -48,8 +56,33 @@ export function eachIntegration(receiver: ReceiverConfig, make: (name: string, c
   return out;
 }
 
-/** The production factory: webhooks send for real; other types fail at send time until implemented. */
-export function defaultIntegrationFactory(options: WebhookOptions): IntegrationFactory {
+/** The integrations that send; the others (OpsGenie, WeChat, Pushover, VictorOps, SNS, Webex) fail at send time. */
+const NOTIFIERS: Record<string, (cfg: IntegrationConfig, options: NotifierOptions) => Notifier> = {
+  webhook: (cfg, o) => new WebhookNotifier(cfg as WebhookConfig, o),
+  email: (cfg, o) => new EmailNotifier(cfg, o),
+  pagerduty: (cfg, o) => new PagerdutyNotifier(cfg, o),
+  slack: (cfg, o) => new SlackNotifier(cfg, o),
+  telegram: (cfg, o) => new TelegramNotifier(cfg, o),
+  discord: (cfg, o) => new DiscordNotifier(cfg, o),
+  msteams: (cfg, o) => new MsTeamsNotifier(cfg, o),
+  msteamsv2: (cfg, o) => new MsTeamsV2Notifier(cfg, o),
+};
+
+/** Integration types that send notifications. */
+export const IMPLEMENTED_INTEGRATIONS: readonly string[] = Object.keys(NOTIFIERS);
+
+export interface IntegrationFactoryOptions extends Omit<NotifierOptions, 'templates'> {
+  /** The tenant's template files (name → text); parsed once for all its receivers. */
+  templateFiles?: Readonly<Record<string, string>>;
+}
+
+/** The production factory: every implemented integration sends; the rest fail at send time. */
+export function defaultIntegrationFactory(options: IntegrationFactoryOptions): IntegrationFactory {
+  const { templateFiles, ...rest } = options;
+  const notifierOptions: NotifierOptions = { ...rest, templates: new NotificationTemplates(templateFiles ?? {}) };
   return (receiver) =>
-    eachIntegration(receiver, (name, cfg) => (name === 'webhook' ? new WebhookNotifier(cfg as WebhookConfig, options) : new NotImplementedNotifier(name, receiver.name)));
+    eachIntegration(receiver, (name, cfg) => {
+      const make = NOTIFIERS[name];
+      return make ? make(cfg, notifierOptions) : new NotImplementedNotifier(name, receiver.name);
+    });
 }

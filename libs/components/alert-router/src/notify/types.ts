@@ -23,7 +23,7 @@ export class NotifyError extends Error {
   constructor(
     message: string,
     readonly retry: boolean,
-    /** Stable metric label: `http_5xx`, `http_4xx`, `network`, `timeout`, `not_implemented`, `unsupported_config`. */
+    /** Stable metric label: `http_5xx`, `http_4xx`, `network`, `timeout`, `template`, `smtp`, `invalid_address`, `bad_response`, `unsupported_config`. */
     readonly reason: string,
   ) {
     super(message);
@@ -37,7 +37,7 @@ export class IntegrationNotImplementedError extends PanoptesError {
     super(
       'unprocessable',
       'integration_not_implemented',
-      `the ${integration} integration of receiver ${JSON.stringify(receiver)} cannot send notifications yet: Panoptes sends webhook notifications only so far; route these alerts to a webhook_configs receiver meanwhile`,
+      `the ${integration} integration of receiver ${JSON.stringify(receiver)} cannot send notifications yet: Panoptes sends through webhook, email, Slack, PagerDuty, Discord, Telegram and Microsoft Teams receivers so far; route these alerts to one of those meanwhile`,
     );
   }
 }
