@@ -323,7 +323,7 @@ const MAX_KILL_DELAY_MS = Number(process.env.PANOPTES_E2E_COMPACTOR_MAX_KILL_DEL
  * reaches the bucket index only when the compactor's round of jobs is over (a few seconds here),
  * so the deletion delay must exceed a round, the compaction interval and the ignore delay.
  */
-const DELETION_DELAY_MS = 10_000;
+const DELETION_DELAY_MS = 20_000; // rounds take seconds, more on a loaded CI machine
 const IGNORE_MARKS_DELAY_MS = 1_000;
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -468,7 +468,10 @@ describeWithService('s3', 'compactor process killed with -9 at random points whi
       const problems: string[] = [];
       for (const { tenant, level } of TENANTS) {
         const index = await readBucketIndex(bucket!, tenant);
-        if (index.blocks.length !== 1 || index.blocks[0].compactionLevel !== level) problems.push(`${tenant}: index lists ${JSON.stringify(index.blocks.map((b) => [b.id, b.compactionLevel]))}`);
+        // At least the level of the planned jobs: a kill between a job's upload and its deletion
+        // marks leaves output and sources side by side, which the next run merges once more
+        // (PLANNER.md, executor contract), one level higher. The samples are checked below.
+        if (index.blocks.length !== 1 || index.blocks[0].compactionLevel < level) problems.push(`${tenant}: index lists ${JSON.stringify(index.blocks.map((b) => [b.id, b.compactionLevel]))}`);
         if (index.blockDeletionMarks.length > 0) problems.push(`${tenant}: ${index.blockDeletionMarks.length} deletion marks`);
         const ids = new Set(index.blocks.map((b) => b.id));
         for (const key of await listAll(bucket!, `${tenant}/`, { recursive: true })) {
