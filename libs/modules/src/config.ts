@@ -1,6 +1,8 @@
 import { bool, ConfigOf, duration, int, list, oneOf, parseDuration, section, str } from '@panoptes/config';
 import { CompactionPlannerConfig, defaultCompactionPlannerConfig, validateCompactionPlannerConfig } from '@panoptes/compactor';
 import { HaTrackerConfig, validateHaTrackerConfig } from '@panoptes/distributor';
+import { defaultRedisCacheConfig } from '@panoptes/bucket';
+import { type BlocksCacheBackendConfig, type BlocksCacheKind, type BlocksCachingConfig } from '@panoptes/querier';
 import { TARGETS } from './targets';
 
 /**
@@ -86,6 +88,30 @@ export const limitsSpec = section(
       min: 0,
       perTenant: true,
     }),
+    rulerMaxRulesPerRuleGroup: int(20, 'Most rules in one rule group a tenant may upload; 0 = unlimited.', {
+      yaml: 'ruler_max_rules_per_rule_group',
+      flag: 'ruler.max-rules-per-rule-group',
+      min: 0,
+      perTenant: true,
+    }),
+    rulerMaxRuleGroupsPerTenant: int(70, 'Most rule groups a tenant may have over all namespaces; 0 = unlimited.', {
+      yaml: 'ruler_max_rule_groups_per_tenant',
+      flag: 'ruler.max-rule-groups-per-tenant',
+      min: 0,
+      perTenant: true,
+    }),
+    alertmanagerMaxConfigSizeBytes: int(0, 'Largest Alertmanager config plus templates a tenant may upload, in bytes; 0 = unlimited.', {
+      yaml: 'alertmanager_max_config_size_bytes',
+      flag: 'alertmanager.max-config-size-bytes',
+      min: 0,
+      perTenant: true,
+    }),
+    alertmanagerMaxTemplatesCount: int(0, 'Most template files a tenant\'s Alertmanager config may have; 0 = unlimited.', {
+      yaml: 'alertmanager_max_templates_count',
+      flag: 'alertmanager.max-templates-count',
+      min: 0,
+      perTenant: true,
+    }),
   },
   { yaml: 'limits' },
 );
@@ -103,14 +129,51 @@ const serverSpec = section('server', {
   logFormat: oneOf(['logfmt', 'json'] as const, 'logfmt', 'Log line format.'),
 });
 
-const redisSpec = (help: string) =>
+const redisSpec = (help: string, timeoutMs = 5_000) =>
   section('redis', {
     endpoint: str('127.0.0.1:6379', `Redis host:port for ${help}.`),
     password: str('', 'Redis password.', { secret: true }),
     db: int(0, 'Redis database number.', { min: 0 }),
     keyPrefix: str('panoptes/', 'Prefix added to every key, so several clusters can share one Redis.'),
-    timeoutMs: duration(5_000, 'Timeout of each Redis operation.'),
+    timeoutMs: duration(timeoutMs, 'Timeout of each Redis operation.'),
   });
+
+// The querier's caches of what it reads from blocks (Mimir's bucket-store caches). A slow cache
+// is a miss, so their Redis timeout is short.
+const blocksCacheBackend = (what: string, inmemoryMaxSizeBytes: number, inmemoryHelp: string) => ({
+  backend: oneOf(['inmemory', 'redis'] as const, 'inmemory', `Where ${what} are cached: inmemory (this process) or redis (shared by every querier).`),
+  inmemory: section('inmemory', {
+    maxSizeBytes: int(inmemoryMaxSizeBytes, inmemoryHelp, { min: 1 }),
+  }),
+  redis: redisSpec(`the cache of ${what}`, 500),
+});
+
+const bucketStoreSpec = section('bucket-store', {
+  chunksCache: section('chunks-cache', {
+    ...blocksCacheBackend('chunks read from blocks', 128 * 1024 * 1024, 'Most bytes of chunk data the in-memory chunks cache holds.'),
+    subrangeSize: int(16_000, 'Chunk segment files are read and cached in aligned pieces of this many bytes.', { min: 1 }),
+    subrangeTtlMs: duration(24 * 3_600_000, 'How long a cached piece of a chunk segment file is kept.', { min: 1_000 }),
+    attributesTtlMs: duration(168 * 3_600_000, 'How long the cached size of a chunk segment file is kept.', { min: 1_000 }),
+  }),
+  indexCache: section('index-cache', {
+    ...blocksCacheBackend(
+      'block indexes',
+      256 * 1024 * 1024,
+      'Most bytes of parsed block indexes each querier keeps in memory, with either backend (postings and series are read from them); least recently used first out.',
+    ),
+    ttlMs: duration(24 * 3_600_000, 'How long pieces of block index files and tombstones are kept in the redis index cache.', { min: 1_000 }),
+  }),
+  metadataCache: section('metadata-cache', {
+    ...blocksCacheBackend('bucket indexes and block meta files', 16 * 1024 * 1024, 'Most bytes the in-memory metadata cache holds.'),
+    bucketIndexContentTtlMs: duration(5 * 60_000, 'How long a cached bucket index is kept: queriers see a new one at most this much (plus the index reload interval) later.', { min: 1_000 }),
+    bucketIndexMaxSizeBytes: int(1024 * 1024, 'Largest bucket index (compressed) cached, in bytes.', { min: 1 }),
+    metafileContentTtlMs: duration(24 * 3_600_000, 'How long a cached meta.json, deletion-mark.json or no-compact-mark.json is kept.', { min: 1_000 }),
+    metafileMaxSizeBytes: int(1024 * 1024, 'Largest meta file cached, in bytes.', { min: 1 }),
+    metafileExistsTtlMs: duration(2 * 3_600_000, 'How long "this meta file exists" is cached.', { min: 1_000 }),
+    metafileDoesntExistTtlMs: duration(5 * 60_000, 'How long "this meta file does not exist" is cached.', { min: 1_000 }),
+    metafileAttributesTtlMs: duration(168 * 3_600_000, 'How long the cached size of a meta file is kept.', { min: 1_000 }),
+  }),
+}, { yaml: 'bucket_store' });
 
 const kvSpec = section('kv', {
   store: oneOf(['memory', 'redis'] as const, 'memory', 'Where the rings keep their state: memory (one process only) or redis (shared).'),
@@ -235,6 +298,7 @@ export const panoptesConfigSpec = section(
           min: 1_000,
         }),
       }),
+      bucketStore: bucketStoreSpec,
     }, { yaml: 'blocks_storage' }),
     querier: section('querier', {
       timeoutMs: duration(120_000, 'A query running longer fails with a timeout (503).', { yaml: 'timeout', flag: 'timeout', min: 1 }),
@@ -323,9 +387,42 @@ export const panoptesConfigSpec = section(
     }),
     ruler: section('ruler', {
       ring: ringSpec('ring'),
+      evaluationIntervalMs: duration(60_000, 'Evaluation interval of rule groups that set none.', { yaml: 'evaluation_interval', flag: 'evaluation-interval', min: 1_000 }),
+      pollIntervalMs: duration(60_000, 'How often every tenant\'s rule groups are re-read from object storage (API writes to this ruler apply at once).', { yaml: 'poll_interval', flag: 'poll-interval', min: 1_000 }),
+      ringCheckPeriodMs: duration(5_000, 'How often the ruler checks the ruler ring for changed group ownership; a group changes hands within this plus one evaluation interval.', {
+        yaml: 'ring_check_period',
+        flag: 'ring-check-period',
+        min: 100,
+      }),
+      resendDelayMs: duration(60_000, 'Least time between two sends of a still-firing alert to the Alertmanagers.', { yaml: 'resend_delay', flag: 'resend-delay', min: 1 }),
+      forOutageToleranceMs: duration(3_600_000, 'Longest ruler outage across which the `for` state of alerts is restored from ALERTS_FOR_STATE.', { yaml: 'for_outage_tolerance', flag: 'for-outage-tolerance' }),
+      forGracePeriodMs: duration(600_000, 'Least time a restored pending alert still waits before it fires.', { yaml: 'for_grace_period', flag: 'for-grace-period' }),
+      externalUrl: str('', 'URL under which users reach the query UI: prefix of alerts\' generator URLs and `$externalURL` in templates.', { yaml: 'external_url', flag: 'external.url' }),
+      alertmanagerUrl: list([], 'Alertmanager base URLs (e.g. http://alert-router:8080/alertmanager) alerts are POSTed to at <url>/api/v2/alerts with X-Scope-OrgID; a plain Alertmanager works too. Empty: the alert-router of this process, or nowhere when it does not run here.', {
+        yaml: 'alertmanager_url',
+        flag: 'alertmanager-url',
+      }),
+      notificationQueueCapacity: int(10_000, 'Alerts queued per tenant for the Alertmanagers; when full the oldest are dropped.', { yaml: 'notification_queue_capacity', flag: 'notification-queue-capacity', min: 1 }),
+      notificationTimeoutMs: duration(10_000, 'Timeout of one POST of alerts to an Alertmanager.', { yaml: 'notification_timeout', flag: 'notification-timeout', min: 1 }),
+      distributorUrl: str('', 'Base URL of the distributors (e.g. http://distributor:8080) that recorded series, ALERTS and ALERTS_FOR_STATE are remote-written to when no distributor runs in this process.', {
+        yaml: 'distributor_url',
+        flag: 'distributor-url',
+      }),
+      remoteWriteTimeoutMs: duration(30_000, 'Timeout of one remote write of rule results to -ruler.distributor-url.', { yaml: 'remote_write_timeout', flag: 'remote-write-timeout', min: 1 }),
     }),
     alertRouter: section('alert-router', {
       ring: ringSpec('ring'),
+      fallbackConfigFile: str('', 'Alertmanager config file run by tenants that uploaded none; empty: a config that accepts alerts and sends nothing (Mimir\'s -alertmanager.fallback-config-file).', {
+        yaml: 'fallback_config_file',
+        flag: 'fallback-config-file',
+      }),
+      externalUrl: str('', 'URL under which users reach the alert-router (`externalURL` of notifications); empty: http://<host>:<http port>/alertmanager.', { yaml: 'external_url', flag: 'web.external-url' }),
+      persistIntervalMs: duration(15 * 60_000, 'How often each tenant\'s silences and notification log are written to object storage (they are also written after every change).', {
+        yaml: 'persist_interval',
+        flag: 'persist-interval',
+        min: 1_000,
+      }),
+      ringCheckPeriodMs: duration(5_000, 'How often the alert-router checks its ring and releases the tenants another instance now owns.', { yaml: 'ring_check_period', flag: 'ring-check-period', min: 100 }),
     }),
     limits: limitsSpec,
   },
@@ -379,4 +476,41 @@ export function compactionPlannerConfigOf(c: {
     splitGroups: c.splitGroups,
     firstLevelCompactionWaitPeriodMs: c.firstLevelCompactionWaitPeriodMs,
   };
+}
+
+type BucketStoreConfig = PanoptesConfig['blocksStorage']['bucketStore'];
+
+/** What the querier caches of blocks, and for how long, from `blocks_storage.bucket_store`. */
+export function blocksCachingConfigOf(c: BucketStoreConfig): BlocksCachingConfig {
+  const m = c.metadataCache;
+  return {
+    chunksSubrangeSizeBytes: c.chunksCache.subrangeSize,
+    chunksSubrangeTtlMs: c.chunksCache.subrangeTtlMs,
+    chunksAttributesTtlMs: c.chunksCache.attributesTtlMs,
+    indexTtlMs: c.indexCache.ttlMs,
+    metafileContentTtlMs: m.metafileContentTtlMs,
+    metafileMaxSizeBytes: m.metafileMaxSizeBytes,
+    metafileExistsTtlMs: m.metafileExistsTtlMs,
+    metafileDoesntExistTtlMs: m.metafileDoesntExistTtlMs,
+    metafileAttributesTtlMs: m.metafileAttributesTtlMs,
+    bucketIndexContentTtlMs: m.bucketIndexContentTtlMs,
+    bucketIndexMaxSizeBytes: m.bucketIndexMaxSizeBytes,
+  };
+}
+
+/** Where each of the querier's block caches keeps its items, from `blocks_storage.bucket_store`. */
+export function blocksCacheBackendsOf(c: BucketStoreConfig): Record<BlocksCacheKind, BlocksCacheBackendConfig> {
+  const backend = (b: BucketStoreConfig['chunksCache'] | BucketStoreConfig['indexCache'] | BucketStoreConfig['metadataCache']): BlocksCacheBackendConfig => ({
+    backend: b.backend,
+    inmemoryMaxSizeBytes: b.inmemory.maxSizeBytes,
+    redis: {
+      ...defaultRedisCacheConfig(),
+      address: b.redis.endpoint,
+      password: b.redis.password,
+      db: b.redis.db,
+      keyPrefix: b.redis.keyPrefix,
+      timeoutMs: b.redis.timeoutMs,
+    },
+  });
+  return { chunks: backend(c.chunksCache), index: backend(c.indexCache), metadata: backend(c.metadataCache) };
 }

@@ -67,6 +67,8 @@ import {
   type QuerierStorageConfig,
   QuerierWorkers,
   TokenRingReadTopology,
+  cachingBlocksBucket,
+  createBlocksCaches,
   defaultQuerierStorageConfig,
   defaultQuerierWorkersConfig,
   dnsHostResolver,
@@ -100,9 +102,41 @@ import {
   defaultSeriesDeletionsConfig,
 } from '@panoptes/compactor';
 import { tenantHashSeed } from '@panoptes/proto';
-import { Ruler } from '@panoptes/ruler';
-import { AlertRouter } from '@panoptes/alert-router';
-import { compactionPlannerConfigOf, haTrackerConfigOf, limitsSpec, PanoptesConfig } from './config';
+import { readFileSync } from 'node:fs';
+import { UnavailableError, ValidationError } from '@panoptes/common';
+import { PrefixedBucket } from '@panoptes/bucket';
+import { Engine, type Queryable } from '@panoptes/promql';
+import {
+  AlertNotifier,
+  type AlertSender,
+  RULER_READ_OP,
+  RULER_HTTP_API,
+  RemoteWriteSampleSink,
+  RuleStore,
+  RulerController,
+  RulerHttpApi,
+  RulerManager,
+  RulerRingOwnership,
+  type WriteRequestSender,
+  defaultAlertNotifierConfig,
+  defaultRuleGroupEvaluatorConfig,
+  httpAlertSender,
+  httpRemoteWriteSender,
+  postableAlertsJson,
+} from '@panoptes/ruler';
+import {
+  ALERT_ROUTER_BODY_PATHS,
+  ALERT_ROUTER_HTTP_API,
+  AlertRouter,
+  AlertRouterController,
+  AlertRouterHttpApi,
+  AlertRouterSharding,
+  BucketAlertRouterStateStore,
+  DEFAULT_FALLBACK_CONFIG,
+  defaultAlertRouterConfig,
+  defaultTenantConfig,
+} from '@panoptes/alert-router';
+import { blocksCacheBackendsOf, blocksCachingConfigOf, compactionPlannerConfigOf, haTrackerConfigOf, limitsSpec, PanoptesConfig } from './config';
 import { COMPONENTS } from './targets';
 
 /** What a process is made of once its modules are built: the services to run, in order. */
@@ -549,6 +583,7 @@ export async function buildModules(
       queryIngestersWithinMs: c.queryIngestersWithinMs,
       queryStoreAfterMs: c.queryStoreAfterMs,
       syncDir: c.syncDir,
+      indexCacheBytes: config.blocksStorage.bucketStore.indexCache.inmemory.maxSizeBytes,
       maxFetchedSeriesPerQuery: config.limits.maxFetchedSeriesPerQuery,
       maxFetchedChunksPerQuery: c.maxFetchedChunksPerQuery,
       maxFetchedChunkBytesPerQuery: c.maxFetchedChunkBytesPerQuery,
@@ -561,11 +596,16 @@ export async function buildModules(
         ? new TokenRingReadTopology(() => ring)
         : new PartitionRingReadTopology(() => partitions.ring(), () => ring.snapshot(), clock);
     const bucket = value<Bucket>(built, 'bucket');
-    const loader = new BucketIndexLoader(defaultBucketIndexLoaderConfig(), bucket, clock, log('querier'), registry);
+    // Block reads (chunks, indexes, bucket index, meta files) go through the bucket-store caches;
+    // the series deletion store and the re-read after a vanished block go to the bucket itself.
+    const blocksCaches = createBlocksCaches(blocksCacheBackendsOf(config.blocksStorage.bucketStore), log('querier'), registry);
+    const cachedBucket = cachingBlocksBucket(bucket, blocksCaches.caches, blocksCachingConfigOf(config.blocksStorage.bucketStore), log('querier'), registry);
+    const closeCaches = new FunctionService('querier-blocks-caches', { stopping: () => blocksCaches.close() });
+    const loader = new BucketIndexLoader(defaultBucketIndexLoaderConfig(), cachedBucket, clock, log('querier'), registry);
     const queryable = new MergedQueryable(
       storage,
       new IngestersQueryable(storage, topology, pool, clock, log('querier'), registry),
-      new BlocksQueryable(storage, bucket, loader, clock, log('querier'), registry),
+      new BlocksQueryable(storage, cachedBucket, loader, clock, log('querier'), registry, bucket),
       log('querier'),
       registry,
     );
@@ -596,7 +636,7 @@ export async function buildModules(
     if (!config.target.includes('query-frontend') && !singleProcess) {
       http.addControllers([apiController(PROM_API_PREFIXES, PROM_API_PATHS, QUERY_API)], [{ provide: QUERY_API, useValue: querier }]);
     }
-    if (c.frontendAddress.length === 0 || singleProcess) return querier;
+    if (c.frontendAddress.length === 0 || singleProcess) return { before: [closeCaches], service: querier, membership: [] };
     const workers = new QuerierWorkers(
       {
         ...defaultQuerierWorkersConfig(),
@@ -614,7 +654,7 @@ export async function buildModules(
       registry,
     );
     // The workers start once the querier runs and stop (finishing their queries) before it.
-    return { service: querier, membership: [workers] };
+    return { before: [closeCaches], service: querier, membership: [workers] };
   });
 
   component('query-frontend', [], () => {
@@ -734,15 +774,184 @@ export async function buildModules(
     return { service: compactor, membership: [membership] };
   });
 
-  component('ruler', ['kv', 'bucket'], () => {
-    ringClient('ruler', config.ruler.ring, built);
-    return { service: new Ruler(log('ruler'), registry), membership: [lifecycler('ruler', config.ruler.ring, built)] };
+  // The ruler and the alert-router advertise their HTTP address in their rings: rulers gather each
+  // other's rule state over HTTP, alert-routers forward a tenant's requests to its owner.
+  const runsHere = (name: (typeof COMPONENTS)[number]) => singleProcess || config.target.includes(name);
+  const httpRing = (ring: RingConfigSection): RingConfigSection => ({
+    ...ring,
+    instanceAddr: ring.instanceAddr || `${defaultInstanceAddr()}:${config.server.httpListenPort}`,
   });
 
+  let localAlertRouterApi: AlertRouterHttpApi | undefined;
   component('alert-router', ['kv', 'bucket'], () => {
-    ringClient('alert-router', config.alertRouter.ring, built);
-    return { service: new AlertRouter(log('alert-router'), registry), membership: [lifecycler('alert-router', config.alertRouter.ring, built)] };
+    const c = config.alertRouter;
+    const ring = ringClient('alert-router', c.ring, built);
+    const membership = lifecycler('alert-router', httpRing(c.ring), built);
+    const limits = tenantLimits();
+    const fallbackConfig = c.fallbackConfigFile ? readFileSync(c.fallbackConfigFile, 'utf8') : DEFAULT_FALLBACK_CONFIG;
+    const router = new AlertRouter(
+      log('alert-router'),
+      registry,
+      {
+        ...defaultAlertRouterConfig(),
+        fallbackConfig,
+        persistIntervalMs: c.persistIntervalMs,
+        tenant: { ...defaultTenantConfig(), externalUrl: c.externalUrl.replace(/\/+$/, '') || `http://${hostname()}:${config.server.httpListenPort}/alertmanager` },
+      },
+      {
+        clock,
+        stateStore: new BucketAlertRouterStateStore(new PrefixedBucket(value<Bucket>(built, 'bucket'), '__alertmanager__')),
+        limitsFor: (tenant) => {
+          const l = limits.forTenant(tenant);
+          return { maxConfigSizeBytes: l.alertmanagerMaxConfigSizeBytes, maxTemplatesCount: l.alertmanagerMaxTemplatesCount };
+        },
+      },
+    );
+    const sharding = new AlertRouterSharding({ instanceId: membership.id, checkPeriodMs: c.ringCheckPeriodMs }, ring, router, clock, log('alert-router'));
+    const api = new AlertRouterHttpApi({ instanceId: membership.id, forwardTimeoutMs: 30_000 }, router, sharding, log('alert-router'));
+    localAlertRouterApi = api;
+    http.addRawBodyPaths(ALERT_ROUTER_BODY_PATHS);
+    http.addControllers([AlertRouterController], [{ provide: ALERT_ROUTER_HTTP_API, useValue: api }]);
+    // The instance joins the ring once its router runs, and the sharding loop releases tenants
+    // another instance owns; on stop the instance leaves the ring first, then writes its state.
+    return { service: router, membership: [membership, sharding] };
   });
+
+  component(
+    'ruler',
+    ['kv', 'bucket', 'ingester-ring', 'ingester-partition-ring', 'ingester-clients', ...(['distributor', 'querier', 'alert-router'] as const).filter(runsHere)],
+    () => {
+      const c = config.ruler;
+      const ring = ringClient('ruler', c.ring, built);
+      const membership = lifecycler('ruler', httpRing(c.ring), built);
+      const limits = tenantLimits();
+      const bucket = value<Bucket>(built, 'bucket');
+      // Rule groups keep Mimir's ruler-storage layout (rules/<tenant>/…) below a name no tenant can have.
+      const store = new RuleStore(new PrefixedBucket(bucket, '__ruler__'), log('ruler'));
+
+      // Rules query storage directly, as Mimir's ruler does by default: the querier of this process
+      // when there is one, otherwise a queryable and an engine of the ruler's own.
+      let engine: Engine;
+      let queryable: Queryable;
+      if (localQuerier) {
+        engine = localQuerier.engine;
+        queryable = localQuerier.queryable;
+      } else {
+        const q = config.querier;
+        const storage: QuerierStorageConfig = {
+          ...defaultQuerierStorageConfig(),
+          queryIngestersWithinMs: q.queryIngestersWithinMs,
+          queryStoreAfterMs: q.queryStoreAfterMs,
+          syncDir: q.syncDir,
+          maxFetchedSeriesPerQuery: config.limits.maxFetchedSeriesPerQuery,
+          maxFetchedChunksPerQuery: q.maxFetchedChunksPerQuery,
+          maxFetchedChunkBytesPerQuery: q.maxFetchedChunkBytesPerQuery,
+        };
+        const ingesterRing = value<Ring>(built, 'ingester-ring');
+        const partitions = value<PartitionRingWatcher>(built, 'ingester-partition-ring');
+        const topology =
+          config.distributor.ingestMode === 'classic'
+            ? new TokenRingReadTopology(() => ingesterRing)
+            : new PartitionRingReadTopology(() => partitions.ring(), () => ingesterRing.snapshot(), clock);
+        const loader = new BucketIndexLoader(defaultBucketIndexLoaderConfig(), bucket, clock, log('ruler'), registry);
+        const merged = new MergedQueryable(
+          storage,
+          new IngestersQueryable(storage, topology, value<IngesterClientPool>(built, 'ingester-clients'), clock, log('ruler'), registry),
+          new BlocksQueryable(storage, bucket, loader, clock, log('ruler'), registry),
+          log('ruler'),
+          registry,
+        );
+        merged.setSeriesDeletions(new SeriesDeletionStore(defaultSeriesDeletionStoreConfig(), bucket, clock, log('ruler')));
+        queryable = merged;
+        engine = new Engine({ ...defaultEngineConfig(), timeoutMs: q.timeoutMs, maxSamples: q.maxSamples, lookbackDeltaMs: q.lookbackDeltaMs, noStepSubqueryIntervalMs: q.defaultEvaluationIntervalMs });
+      }
+
+      // Rule output goes through the distributor's write path: in process when the distributor runs
+      // here, otherwise remote write 1.0 to -ruler.distributor-url.
+      let write: WriteRequestSender;
+      if (runsHere('distributor')) {
+        const distributor = value<Distributor>(built, 'distributor');
+        write = async (tenant, body) => {
+          const result = await distributor.pushBody(tenant, 1, body, 'ruler');
+          if (result.error) throw result.error;
+        };
+      } else if (c.distributorUrl !== '') {
+        write = httpRemoteWriteSender({ url: c.distributorUrl, timeoutMs: c.remoteWriteTimeoutMs });
+      } else {
+        throw new ValidationError(
+          'ruler_no_distributor',
+          `-target=${config.target.join(',')} runs the ruler without a distributor: set -ruler.distributor-url to the distributors' base URL (e.g. http://distributor:8080) so recording rules and ALERTS can be written`,
+        );
+      }
+
+      // Alerts go to -ruler.alertmanager-url when set, else to the alert-router of this process.
+      const senders: AlertSender[] = c.alertmanagerUrl.map((u) => httpAlertSender(u));
+      if (senders.length === 0 && localAlertRouterApi) {
+        const api = localAlertRouterApi;
+        senders.push({
+          name: 'alert-router (in process)',
+          send: async (tenant, alerts) => {
+            const res = await api.handle('alertmanager', tenant, { method: 'POST', path: '/api/v2/alerts', query: new URLSearchParams(), body: postableAlertsJson(alerts) });
+            if (res.status !== 200) throw new UnavailableError('alertmanager_refused', `the alert-router refused the alerts with ${res.status}: ${res.body.trim()}`, { tenant });
+          },
+        });
+      }
+      if (senders.length === 0) log('ruler').warn('no alertmanager to send alerts to: set -ruler.alertmanager-url or run the alert-router in this process');
+      const notifier = new AlertNotifier(
+        { ...defaultAlertNotifierConfig(), queueCapacity: c.notificationQueueCapacity, timeoutMs: c.notificationTimeoutMs },
+        senders,
+        log('ruler'),
+        registry,
+      );
+
+      const manager = new RulerManager(
+        {
+          pollIntervalMs: c.pollIntervalMs,
+          evaluation: {
+            ...defaultRuleGroupEvaluatorConfig(),
+            defaultEvaluationIntervalMs: c.evaluationIntervalMs,
+            resendDelayMs: c.resendDelayMs,
+            outageToleranceMs: c.forOutageToleranceMs,
+            forGracePeriodMs: c.forGracePeriodMs,
+            externalURL: c.externalUrl,
+          },
+        },
+        { store, engine, queryable, sink: new RemoteWriteSampleSink(write), notifier, clock },
+        log('ruler'),
+        registry,
+      );
+      const ownership = new RulerRingOwnership({ instanceId: membership.id, checkPeriodMs: c.ringCheckPeriodMs }, ring, () => manager.requestSync(), clock, log('ruler'));
+      manager.setOwnedGroups((tenant, namespace, group) => ownership.owns(tenant, namespace, group));
+
+      const api = new RulerHttpApi(
+        {
+          store,
+          local: manager,
+          peers: () => {
+            const snap = ring.snapshot();
+            const now = clock.now();
+            return Object.entries(snap.desc.instances)
+              .filter(([id]) => id !== membership.id && snap.isHealthy(id, RULER_READ_OP, now))
+              .map(([, inst]) => inst.addr);
+          },
+          limits: (tenant) => {
+            const l = limits.forTenant(tenant);
+            return { maxRulesPerRuleGroup: l.rulerMaxRulesPerRuleGroup, maxRuleGroupsPerTenant: l.rulerMaxRuleGroupsPerTenant };
+          },
+          peerTimeoutMs: 30_000,
+        },
+        log('ruler'),
+      );
+      http.addControllers([RulerController], [{ provide: RULER_HTTP_API, useValue: api }]);
+
+      // The instance joins the ring once the manager runs; the ownership check then hands it its
+      // groups. On stop it leaves the ring first: from then on its evaluators skip every slot (they
+      // ask the ring before each evaluation) while another ruler takes the groups over, so no group
+      // is evaluated twice. Queued alerts go out after the groups stopped.
+      const notifierService = new FunctionService('ruler-notifier', { stopping: () => notifier.stop() });
+      return { before: [notifierService], service: manager, membership: [membership, ownership] };
+    },
+  );
 
   register('all', [...COMPONENTS], () => null, true);
 

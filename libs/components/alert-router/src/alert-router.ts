@@ -51,6 +51,8 @@ export interface AlertRouterOptions {
   stateStore?: AlertRouterStateStore;
   integrationFactory?: IntegrationFactory;
   versionInfo?: VersionInfo;
+  /** Per-tenant upload limits (runtime overrides); `config.limits` for every tenant when absent. */
+  limitsFor?: (tenant: string) => TenantConfigLimits;
 }
 
 const STATE_KINDS: readonly StateKind[] = ['silences', 'nflog'];
@@ -155,6 +157,27 @@ export class AlertRouter extends Service {
     return t;
   }
 
+  /** Tenants whose Alertmanager runs here (created on first use, until released). */
+  tenantIds(): string[] {
+    return [...this.tenants.keys()].sort();
+  }
+
+  /**
+   * Stops a tenant's Alertmanager here after writing its silences and notification log, so the
+   * instance that owns the tenant now (alert-router ring) loads them and resends nothing. Alerts
+   * are not handed over: the rulers resend firing alerts every resend delay.
+   */
+  async releaseTenant(id: string): Promise<void> {
+    const t = this.tenants.get(id);
+    if (!t) return;
+    const live = await t.catch(() => undefined);
+    await this.writes.get(id);
+    if (live) await this.persist(id);
+    if (this.tenants.get(id) === t) this.tenants.delete(id);
+    await live?.stop();
+    this.logger.info('tenant released to its new owner', { tenant: id });
+  }
+
   /** The tenant's own config, or undefined when it runs the fallback. */
   getConfig(tenant: string): Promise<TenantConfigRecord | undefined> {
     return this.stateStore.loadConfig(tenant);
@@ -162,7 +185,7 @@ export class AlertRouter extends Service {
 
   /** Validates (ValidationError), stores and applies a tenant's config. */
   async setConfig(tenant: string, record: TenantConfigRecord): Promise<void> {
-    const config = validateTenantConfig(record, this.config.limits);
+    const config = validateTenantConfig(record, this.options.limitsFor?.(tenant) ?? this.config.limits);
     await this.stateStore.saveConfig(tenant, record);
     const live = this.tenants.get(tenant);
     if (live) await (await live).applyConfig({ config, templateFiles: record.templateFiles, fallback: false });

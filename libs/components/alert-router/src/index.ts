@@ -37,9 +37,21 @@ export { Dispatcher, defaultDispatcherConfig } from './dispatch/dispatcher';
 export type { DispatcherConfig } from './dispatch/dispatcher';
 export { NotificationPipeline, defaultRetryConfig, needsUpdate } from './notify/pipeline';
 export type { RetryConfig } from './notify/pipeline';
-export { defaultIntegrationFactory, eachIntegration } from './notify/integrations';
-export type { IntegrationFactory } from './notify/integrations';
+export { defaultIntegrationFactory, eachIntegration, IMPLEMENTED_INTEGRATIONS } from './notify/integrations';
+export type { IntegrationFactory, IntegrationFactoryOptions } from './notify/integrations';
 export { WebhookNotifier } from './notify/webhook';
+export { SlackNotifier } from './notify/slack';
+export { PagerdutyNotifier, PAGERDUTY_V1_URL } from './notify/pagerduty';
+export { DiscordNotifier } from './notify/discord';
+export { TelegramNotifier } from './notify/telegram';
+export { MsTeamsNotifier, MsTeamsV2Notifier } from './notify/msteams';
+export { EmailNotifier } from './notify/email';
+export type { NotifierOptions } from './notify/render';
+
+// Notification templates (Alertmanager's data, functions and default templates).
+export { NotificationTemplates, NotificationTemplateError, validateTemplateFiles } from './template/templates';
+export { notificationData } from './template/data';
+export { ALERTMANAGER_FUNCS } from './template/funcs';
 export { NotifyError, IntegrationNotImplementedError } from './notify/types';
 export type { Integration, Notifier, NotifyContext } from './notify/types';
 
@@ -50,3 +62,11 @@ export { handleTenantConfigApi, validateTenantConfig, defaultTenantConfigLimits 
 export type { TenantConfigLimits, TenantConfigBackend } from './api/tenant-config-api';
 export { defaultVersionInfo } from './api/http';
 export type { AmApiRequest, AmApiResponse, AmApiContext, VersionInfo } from './api/http';
+
+// Wiring: state in object storage, tenant sharding over the ring, the HTTP mount.
+export { BucketAlertRouterStateStore } from './bucket-state-store';
+export { AlertRouterSharding, ALERT_ROUTER_OP, tenantToken } from './sharding';
+export type { AlertRouterRingView, AlertRouterShardingConfig } from './sharding';
+export { AlertRouterHttpApi, FORWARDED_BY_HEADER } from './api/router-http';
+export type { AlertRouterApiKind, AlertRouterHttpApiConfig } from './api/router-http';
+export { AlertRouterController, ALERT_ROUTER_HTTP_API, ALERT_ROUTER_BODY_PATHS } from './alert-router.controller';

@@ -114,7 +114,9 @@ export class AlertRouterTenant {
     this.inhibitorImpl = new Inhibitor(cfg.inhibit_rules, this.store, () => clock.now());
     const timeIntervals = new Map<string, readonly TimeInterval[]>();
     for (const ti of [...cfg.mute_time_intervals, ...cfg.time_intervals]) timeIntervals.set(ti.name, ti.time_intervals);
-    const factory = this.deps.integrationFactory ?? defaultIntegrationFactory({ externalUrl: this.config.externalUrl, userAgent: this.config.userAgent, now: () => clock.now() });
+    const factory =
+      this.deps.integrationFactory ??
+      defaultIntegrationFactory({ externalUrl: this.config.externalUrl, userAgent: this.config.userAgent, now: () => clock.now(), templateFiles: loaded.templateFiles });
     const integrations = new Map<string, Integration[]>(cfg.receivers.map((r) => [r.name, factory(r)]));
     const pipeline = new NotificationPipeline({
       tenant: this.tenant,

@@ -53,6 +53,12 @@ export interface RuleGroupDeps {
   notifier: Notifier;
   clock: Clock;
   metrics: RulerMetrics;
+  /**
+   * Whether this ruler still owns the group (the ruler ring), asked before every evaluation: a
+   * group that moved to another ruler is not evaluated here any more, even before the manager
+   * stops it. Absent: always owned.
+   */
+  owns?: (namespace: string, group: string) => boolean;
 }
 
 const hasher = new LabelsShardHasher();
@@ -182,6 +188,10 @@ export class RuleGroupEvaluator {
   }
 
   private async iterate(evalTs: number, signal: AbortSignal): Promise<void> {
+    if (this.deps.owns && !this.deps.owns(this.namespace, this.spec.name)) {
+      this.deps.metrics.iterationsSkipped.inc(this.metricLabels);
+      return;
+    }
     this.deps.metrics.iterations.inc(this.metricLabels);
     const started = this.deps.clock.now();
     const t0 = performance.now();

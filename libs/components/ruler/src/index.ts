@@ -1,6 +1,5 @@
 // Public surface of the ruler component: rule files, templates, group evaluation, the rule
 // store, the manager that runs a tenant's groups, and the rules HTTP API handlers.
-export * from './ruler';
 export type { RuleSpec, RuleGroupSpec } from './rulefmt';
 export { RuleFormatError, parseRuleGroup, parseRuleFile, validateRuleGroup } from './rulefmt';
 export { ruleGroupYaml, namespacesYaml } from './rulefmt-yaml';
@@ -28,3 +27,12 @@ export { listRules, getRuleGroup, createRuleGroup, deleteNamespace, deleteRuleGr
 export { prometheusRules, prometheusAlerts } from './api/rules-api';
 export type { RulerHttpMethod, RulerApiRoute } from './api/routes';
 export { RULER_API_ROUTES, dispatchRulerApi } from './api/routes';
+export { STALE_NAN, encodeRuleSamples, RemoteWriteSampleSink, httpRemoteWriteSender } from './sink';
+export type { WriteRequestSender, HttpRemoteWriteConfig } from './sink';
+export { AlertNotifier, defaultAlertNotifierConfig, httpAlertSender } from './notifier';
+export type { AlertSender, AlertNotifierConfig } from './notifier';
+export { RulerRingOwnership, RULER_EVAL_OP, RULER_READ_OP, ruleGroupToken } from './ring-ownership';
+export type { RulerRingView, RulerRingOwnershipConfig } from './ring-ownership';
+export { RulerHttpApi, RULER_RULE_GROUPS_PATH, encodeRuleGroupStatuses, decodeRuleGroupStatuses } from './api/ruler-http';
+export type { RulerHttpApiDeps } from './api/ruler-http';
+export { RulerController, RULER_HTTP_API, RULER_HTTP_PATHS } from './ruler.controller';

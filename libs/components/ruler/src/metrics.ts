@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export class RulerMetrics {
   readonly iterations: Counter<'tenant' | 'rule_group'>;
   readonly iterationsMissed: Counter<'tenant' | 'rule_group'>;
+  readonly iterationsSkipped: Counter<'tenant' | 'rule_group'>;
   readonly evaluations: Counter<'tenant' | 'rule_group'>;
   readonly evaluationFailures: Counter<'tenant' | 'rule_group'>;
   readonly lastEvaluation: Gauge<'tenant' | 'rule_group'>;
@@ -27,6 +28,12 @@ export class RulerMetrics {
     this.iterationsMissed = new Counter({
       name: 'panoptes_ruler_group_iterations_missed_total',
       help: 'Rule group evaluations skipped because the previous one ran past its slot.',
+      labelNames: groupLabels,
+      registers: [registry],
+    });
+    this.iterationsSkipped = new Counter({
+      name: 'panoptes_ruler_group_iterations_skipped_total',
+      help: 'Rule group evaluations not run because the group now belongs to another ruler (ruler ring).',
       labelNames: groupLabels,
       registers: [registry],
     });
@@ -76,7 +83,7 @@ export class RulerMetrics {
 
   /** Drops a group's series when it is no longer evaluated here. */
   removeGroup(tenant: string, ruleGroup: string): void {
-    for (const m of [this.iterations, this.iterationsMissed, this.evaluations, this.evaluationFailures, this.lastEvaluation]) {
+    for (const m of [this.iterations, this.iterationsMissed, this.iterationsSkipped, this.evaluations, this.evaluationFailures, this.lastEvaluation]) {
       m.remove({ tenant, rule_group: ruleGroup });
     }
   }

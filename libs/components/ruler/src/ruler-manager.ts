@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { type Clock, SystemClock, errorMessage } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
 import type { QueryEngine, Queryable } from '@panoptes/promql';
@@ -58,9 +59,11 @@ export class RulerManager extends Service {
     private readonly logger: Logger,
     registry: Registry,
   ) {
-    super('ruler-manager');
+    super('ruler');
     this.metrics = new RulerMetrics(registry);
     this.clock = deps.clock ?? new SystemClock();
+    // Every group that stops waits on this signal before its staleness markers: no listener limit.
+    setMaxListeners(0, this.tasksAbort.signal);
   }
 
   /** Sets which groups this ruler evaluates (all when undefined) and reloads. */
@@ -112,6 +115,7 @@ export class RulerManager extends Service {
         notifier: this.deps.notifier,
         clock: this.clock,
         metrics: this.metrics,
+        owns: (namespace: string, group: string) => this.owns(tenant, namespace, group),
       };
       r = new TenantRuler(tenant, this.config.evaluation, deps, this.logger.with({ tenant }), (task) => this.runInBackground(task));
       this.tenants.set(tenant, r);

@@ -14,11 +14,14 @@ export interface RulerApiRoute {
 
 // Grafana calls `<datasource>/config/v1/rules` for a Mimir data source and `<datasource>/rules`
 // for a Cortex one (or when the subtype is unset); the data source URL ends in `/prometheus`.
-const CONFIG_PREFIXES = ['/prometheus/config/v1/rules', '/prometheus/rules'];
+// `/api/v1/rules` at the root is Cortex's configuration API, which Mimir kept as its legacy route
+// (`mimirtool rules --use-legacy-routes`, cortextool): there it is YAML configuration, not the
+// Prometheus rule state, which lives under `/prometheus/api/v1/rules`.
+const CONFIG_PREFIXES = ['/prometheus/config/v1/rules', '/prometheus/rules', '/api/v1/rules'];
 
 /**
  * The ruler's routes: the configuration API under `/prometheus/config/v1/rules` (and the Cortex
- * spelling `/prometheus/rules`), the state endpoints under `/prometheus/api/v1`.
+ * spellings `/prometheus/rules` and `/api/v1/rules`), the state endpoints under `/prometheus/api/v1`.
  */
 export const RULER_API_ROUTES: readonly RulerApiRoute[] = [
   ...CONFIG_PREFIXES.flatMap((p): RulerApiRoute[] => [
