@@ -100,6 +100,7 @@ describe('AlertRouter', () => {
     ['an invalid config', 'alertmanager_config: "route: {receiver: nope}"', 'undefined receiver "nope" used in route'],
     ['a *_file setting', `alertmanager_config: "route: {receiver: r}\\nreceivers: [{name: r, slack_configs: [{api_url_file: /etc/passwd}]}]"`, 'setting receivers[0].slack_configs[0].api_url_file is not allowed'],
     ['a template name with a path', `template_files: {'../x.tmpl': ''}\nalertmanager_config: "route: {receiver: r}\\nreceivers: [{name: r}]"`, 'invalid template name "../x.tmpl"'],
+    ['a template that does not parse', `template_files: {'a.tmpl': '{{ define "x" }}{{ .Broken '}\nalertmanager_config: "route: {receiver: r}\\nreceivers: [{name: r}]"`, 'invalid template file: '],
   ])('rejects %s with 400 and stores nothing', async (_name, body, message) => {
     const r = await router.handleConfigApi('t1', req('POST', '/api/v1/alerts', body));
     expect(r.status).toBe(400);

@@ -1,6 +1,7 @@
 import { ValidationError } from '@panoptes/common';
 import { parse, stringify } from 'yaml';
 import { type AlertmanagerConfig, loadConfig } from '../config/config';
+import { validateTemplateFiles } from '../template/templates';
 import type { TenantConfigRecord } from '../state-store';
 import { type AmApiRequest, type AmApiResponse, bodyText } from './http';
 
@@ -60,6 +61,8 @@ export function validateTenantConfig(record: TenantConfigRecord, limits: TenantC
   }
   for (const t of cfg.templates) checkTemplateName(t);
   for (const t of templates) checkTemplateName(t);
+  // A template that does not parse would fail every notification of the tenant: refuse it now.
+  validateTemplateFiles(record.templateFiles);
   return cfg;
 }
 
