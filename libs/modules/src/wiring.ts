@@ -82,9 +82,9 @@ import {
   type QueryScheduler,
   defaultFrontendClientConfig,
   defaultQueryFrontendConfig,
-  frontendApiController,
   httpDownstream,
   registerFrontendService,
+  QUERY_STATS_HEADER,
 } from '@panoptes/query-frontend';
 import { PROM_API_ROUTES, defaultPromApiConfig, defaultPromApiLimits } from '@panoptes/prom-api';
 import { defaultEngineConfig } from '@panoptes/promql';
@@ -710,7 +710,7 @@ export async function buildModules(
       log('query-frontend'),
       registry,
     );
-    http.addControllers([frontendApiController(PROM_API_PREFIXES, PROM_API_PATHS, QUERY_API)], [{ provide: QUERY_API, useValue: frontend.handler }]);
+    http.addControllers([apiController(PROM_API_PREFIXES, PROM_API_PATHS, QUERY_API, [QUERY_STATS_HEADER])], [{ provide: QUERY_API, useValue: frontend.handler }]);
     const closeCache = cache ? [new FunctionService('frontend-results-cache', { stopping: () => cache!.close() })] : [];
     return { before: closeCache, service: frontend, membership: [] };
   });

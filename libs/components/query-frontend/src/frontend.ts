@@ -9,14 +9,19 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type FrontendTenantLimits, clampStartToGrid, maxQueryLengthError } from './limits';
 import { type Extent, type GridRange, decodeExtents, encodeExtents, extractRange, gapsOf, gridFloor, mergeExtents } from './extents';
 import { type MatrixResponse, mergeMatrixResponses } from './merge';
-import { QUERIER_STATS_HEADER, QUERY_STATS_HEADER, QueryStats, withoutHeader } from './query-stats';
+import { QUERIER_STATS_HEADER, QUERY_STATS_HEADER, QueryStats, headerValue, withoutHeader } from './query-stats';
 import type { DownstreamRequest, DownstreamResponse, QueryScheduler } from './scheduler';
 import { type RangeRequest, alignToStep, splitByInterval } from './split';
 
 /** A query API request as the frontend gets it. */
 export interface FrontendRequest extends ApiRequest {
-  /** The client asked for the `X-Panoptes-Query-Stats` response header. */
+  /** The client asked for the `X-Panoptes-Query-Stats` response header (default: the request header of that name says `true` or `1`). */
   wantStats?: boolean;
+}
+
+/** Whether the request asks for the query stats header. */
+function wantsStats(req: FrontendRequest): boolean {
+  return req.wantStats ?? /^(true|1)$/i.test(headerValue(req.headers, QUERY_STATS_HEADER) ?? '');
 }
 
 export interface QueryFrontendConfig {
@@ -155,7 +160,7 @@ export class QueryFrontendHandler implements ApiHandler {
     endTimer();
     const durationMs = performance.now() - started;
     const headers = withoutHeader(res.headers, QUERIER_STATS_HEADER) ?? {};
-    if (req.wantStats) headers[QUERY_STATS_HEADER] = stats.headerValue(durationMs);
+    if (wantsStats(req)) headers[QUERY_STATS_HEADER] = stats.headerValue(durationMs);
     this.logStats(req, res.status, durationMs, stats, failure);
     return { status: res.status, contentType: res.contentType, body: res.body, ...(Object.keys(headers).length > 0 ? { headers } : {}) };
   }

@@ -3,7 +3,6 @@
 // over the panoptes.frontend.Frontend gRPC service, whose client queriers use), limits and stats.
 export * from './query-frontend';
 export { type FrontendRequest, type QueryFrontendConfig, QueryFrontendHandler, defaultQueryFrontendConfig } from './frontend';
-export { frontendApiController } from './api-controller';
 export { type Downstream, type DownstreamRequest, type DownstreamResponse, PushScheduler, type QueryScheduler } from './scheduler';
 export { type FairQueueConfig, type QueueTimeoutError, TenantFairQueue, defaultFairQueueConfig } from './fair-queue';
 export {

@@ -12,6 +12,8 @@ export interface ApiRequest {
   params: URLSearchParams;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
+  /** The request headers the controller was asked to pass on (`requestHeaders`), by lower-case name. */
+  headers?: Record<string, string>;
 }
 
 export interface ApiResponse {
@@ -42,9 +44,10 @@ export function requestParams(req: Request): URLSearchParams {
 /**
  * A Nest controller that hands every GET/POST under `prefixes` × `paths` to the `ApiHandler`
  * provided as `token`: the HTTP boundary of the query API (framework code stays here, handlers are
- * plain functions). `paths` may hold Express parameters (`/api/v1/label/:name/values`).
+ * plain functions). `paths` may hold Express parameters (`/api/v1/label/:name/values`). The
+ * headers named in `requestHeaders` reach the handler in `ApiRequest.headers`.
  */
-export function apiController(prefixes: readonly string[], paths: readonly string[], token: symbol): Type {
+export function apiController(prefixes: readonly string[], paths: readonly string[], token: symbol, requestHeaders: readonly string[] = []): Type {
   const routes = prefixes.flatMap((p) => paths.map((path) => `${p}${path}`));
   @Controller()
   class ApiController {
@@ -69,7 +72,12 @@ export function apiController(prefixes: readonly string[], paths: readonly strin
           break;
         }
       }
-      const out = await this.handler.handle({ tenant, path, method: req.method, params: requestParams(req), signal: ac.signal });
+      let headers: Record<string, string> | undefined;
+      for (const name of requestHeaders) {
+        const value = req.get(name);
+        if (value !== undefined) (headers ??= {})[name.toLowerCase()] = value;
+      }
+      const out = await this.handler.handle({ tenant, path, method: req.method, params: requestParams(req), signal: ac.signal, ...(headers ? { headers } : {}) });
       res.off('close', onClose);
       res.status(out.status).type(out.contentType);
       if (out.headers) res.set(out.headers);
