@@ -1,3 +1,4 @@
+import { matchRoutePath } from '@panoptes/common';
 import { cardinalityLabelNames, cardinalityLabelValues } from './cardinality';
 import { formatQuery, query, queryExemplars, queryRange } from './query';
 import { textResponse } from './respond';
@@ -43,32 +44,11 @@ export type RouteMatch =
   | { kind: 'method_not_allowed'; allow: HttpMethod[] }
   | { kind: 'not_found' };
 
-/** Matches a path pattern against a (still percent-encoded) request path; undefined when it does not match. */
-function matchPath(pattern: string, path: string): Record<string, string> | undefined {
-  const want = pattern.split('/');
-  const got = path.split('/');
-  if (want.length !== got.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    if (want[i].startsWith(':')) {
-      if (got[i] === '') return undefined;
-      try {
-        params[want[i].slice(1)] = decodeURIComponent(got[i]);
-      } catch {
-        return undefined;
-      }
-    } else if (want[i] !== got[i]) {
-      return undefined;
-    }
-  }
-  return params;
-}
-
 /** Finds the route for a method and a path relative to the mount point (no query string). */
 export function matchPromApiRoute(method: string, path: string): RouteMatch {
   const allow: HttpMethod[] = [];
   for (const route of PROM_API_ROUTES) {
-    const pathParams = matchPath(route.path, path);
+    const pathParams = matchRoutePath(route.path, path);
     if (!pathParams) continue;
     if (route.method === method.toUpperCase()) return { kind: 'found', route, pathParams };
     allow.push(route.method);

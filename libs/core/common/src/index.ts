@@ -4,3 +4,4 @@ export * from './clock';
 export * from './tenant';
 export * from './random';
 export * from './durable-files';
+export * from './route-path';

@@ -1,3 +1,4 @@
+import { matchRoutePath } from '@panoptes/common';
 import { formatApiTime } from '../alerts/alert';
 import { configToYaml } from '../config/config';
 import { getAlertGroups, getAlerts, postAlerts } from './alerts';
@@ -42,24 +43,6 @@ export const ALERTMANAGER_API_ROUTES: readonly AmApiRoute[] = [
   { method: 'DELETE', path: '/api/v2/silence/{silenceID}', handler: deleteSilence },
 ];
 
-function matchPath(pattern: string, path: string): Record<string, string> | undefined {
-  const want = pattern.split('/');
-  const got = path.split('/');
-  if (want.length !== got.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    if (want[i].startsWith('{')) {
-      if (got[i] === '') return undefined;
-      try {
-        params[want[i].slice(1, -1)] = decodeURIComponent(got[i]);
-      } catch {
-        return undefined;
-      }
-    } else if (want[i] !== got[i]) return undefined;
-  }
-  return params;
-}
-
 /**
  * Serves one Alertmanager API v2 request for one tenant: finds the route and runs it, or answers
  * 404 / 405 with go-openapi's JSON error bodies.
@@ -68,7 +51,7 @@ export async function dispatchAlertmanagerApi(req: AmApiRequest, ctx: AmApiConte
   const path = req.path.length > 1 ? req.path.replace(/\/$/, '') : req.path;
   const allowed: string[] = [];
   for (const route of ALERTMANAGER_API_ROUTES) {
-    const params = matchPath(route.path, path);
+    const params = matchRoutePath(route.path, path);
     if (!params) continue;
     if (route.method === req.method.toUpperCase()) return route.handler(req, ctx, params);
     allowed.push(route.method);

@@ -1,3 +1,4 @@
+import { matchRoutePath } from '@panoptes/common';
 import { type ApiResponse, textResponse } from '@panoptes/prom-api';
 import { createRuleGroup, deleteNamespace, deleteRuleGroup, getRuleGroup, listRules } from './config-api';
 import type { RulerApiContext, RulerApiHandler, RulerApiRequest } from './context';
@@ -36,27 +37,6 @@ export const RULER_API_ROUTES: readonly RulerApiRoute[] = [
   { method: 'GET', path: '/prometheus/api/v1/alerts', handler: prometheusAlerts },
 ];
 
-/** Matches a pattern against a percent-encoded path; path parameters are decoded (Go's url.PathUnescape). */
-function matchPath(pattern: string, path: string): Record<string, string> | undefined {
-  const want = pattern.split('/');
-  const got = path.split('/');
-  if (want.length !== got.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    if (want[i].startsWith(':')) {
-      if (got[i] === '') return undefined;
-      try {
-        params[want[i].slice(1)] = decodeURIComponent(got[i]);
-      } catch {
-        return undefined;
-      }
-    } else if (want[i] !== got[i]) {
-      return undefined;
-    }
-  }
-  return params;
-}
-
 /**
  * Serves a request if its path is one of the ruler's: the handler's answer, 405 (with `Allow`)
  * for a known path with another method, or undefined when the path is not the ruler's.
@@ -65,7 +45,7 @@ export async function dispatchRulerApi(req: RulerApiRequest, ctx: RulerApiContex
   const allow: string[] = [];
   const path = req.path.length > 1 ? req.path.replace(/\/$/, '') : req.path;
   for (const route of RULER_API_ROUTES) {
-    const params = matchPath(route.path, path);
+    const params = matchRoutePath(route.path, path);
     if (!params) continue;
     if (route.method === req.method.toUpperCase()) return route.handler(req, ctx, params);
     allow.push(route.method);
