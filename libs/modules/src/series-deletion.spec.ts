@@ -14,7 +14,12 @@ import { testConfig } from './testing/test-config';
 const TENANT = 'team-del';
 const STEP = 15_000;
 // Ten minutes of samples ending on a 15 s boundary a minute ago; the middle four minutes of job "a" are deleted.
-const END = Math.floor((Date.now() - 60_000) / STEP) * STEP;
+// They must lie in one 2 h block range: across a boundary, the flush cuts two level-1 blocks that
+// one (later) 12 h merge takes, and that merge, not a rewrite, applies the deletion after the
+// first-level wait period. So shortly after a boundary the samples end just before it.
+const RANGE = 2 * 3_600_000;
+const RECENT = Math.floor((Date.now() - 60_000) / STEP) * STEP;
+const END = RECENT - 10 * 60_000 < Math.floor(RECENT / RANGE) * RANGE ? Math.floor(RECENT / RANGE) * RANGE - STEP : RECENT;
 const START = END - 10 * 60_000;
 const DEL_START = START + 3 * 60_000;
 const DEL_END = START + 7 * 60_000;
