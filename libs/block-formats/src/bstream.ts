@@ -87,7 +87,17 @@ export class BitReader {
 
   /** Reads `n` bits (0 <= n <= 32) as an unsigned number. */
   readBits(n: number): number {
-    if (this.pos + n > this.endBits) throw new CorruptBlockError('xor chunk: data ends before its last sample');
+    const pos = this.pos;
+    if (pos + n > this.endBits) throw new CorruptBlockError('xor chunk: data ends before its last sample');
+    const i = pos >>> 3;
+    const d = this.data;
+    if (n > 0 && i + 4 < d.length) {
+      // Away from the end: the 32 bits from `pos` out of the five bytes that hold them, at once.
+      const off = pos & 7;
+      const window = (((d[i] << 24) | (d[i + 1] << 16) | (d[i + 2] << 8) | d[i + 3]) << off) | (d[i + 4] >>> (8 - off));
+      this.pos = pos + n;
+      return (window >>> 0) >>> (32 - n);
+    }
     let result = 0;
     while (n > 0) {
       const avail = 8 - (this.pos & 7);
