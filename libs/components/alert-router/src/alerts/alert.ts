@@ -57,6 +57,11 @@ export function alertStatus(a: Alert, now: number): 'firing' | 'resolved' {
   return resolvedAt(a, now) ? 'resolved' : 'firing';
 }
 
+/** A group's status at `now` (Alertmanager's `Alerts.Status`): firing while any alert fires. */
+export function alertsStatus(alerts: readonly Alert[], now: number): 'firing' | 'resolved' {
+  return alerts.some((a) => !resolvedAt(a, now)) ? 'firing' : 'resolved';
+}
+
 /**
  * Alertmanager's Alert.Merge: the younger update wins, keeping the earliest start and the latest
  * explicit end.

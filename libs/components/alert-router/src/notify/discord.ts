@@ -1,4 +1,4 @@
-import { type Alert, resolvedAt } from '../alerts/alert';
+import { type Alert, alertsStatus } from '../alerts/alert';
 import type { IntegrationConfig } from '../config/receivers';
 import { checkStatus, goJsonLine, post } from './http';
 import { type NotifierOptions, Renderer } from './render';
@@ -25,7 +25,7 @@ export class DiscordNotifier implements Notifier {
     const now = this.options.now();
     const title = await r.text(this.config.title as string);
     const description = await r.text(this.config.message as string);
-    const color = alerts.some((a) => !resolvedAt(a, now)) ? COLOR_FIRING : COLOR_RESOLVED;
+    const color = alertsStatus(alerts, now) === 'firing' ? COLOR_FIRING : COLOR_RESOLVED;
     return goJsonLine({ content: '', embeds: [{ title, description, color }] });
   }
 

@@ -1,4 +1,4 @@
-import { type Alert, resolvedAt } from '../alerts/alert';
+import { type Alert, alertsStatus } from '../alerts/alert';
 import type { IntegrationConfig } from '../config/receivers';
 import { checkStatus, goJsonLine, post, readSecretFile } from './http';
 import { type NotifierOptions, Renderer } from './render';
@@ -30,7 +30,7 @@ export class MsTeamsNotifier implements Notifier {
     const title = await r.text(this.config.title as string);
     const text = await r.text(this.config.text as string);
     const summary = await r.text(this.config.summary as string);
-    const themeColor = alerts.some((a) => !resolvedAt(a, now)) ? '8C1A1A' : '2DC72D';
+    const themeColor = alertsStatus(alerts, now) === 'firing' ? '8C1A1A' : '2DC72D';
     return goJsonLine({ '@context': 'http://schema.org/extensions', type: 'MessageCard', title, summary, text, themeColor });
   }
 
@@ -56,7 +56,7 @@ export class MsTeamsV2Notifier implements Notifier {
     const now = this.options.now();
     const title = await r.text(this.config.title as string);
     const text = await r.text(this.config.text as string);
-    const color = alerts.some((a) => !resolvedAt(a, now)) ? 'Attention' : 'Good';
+    const color = alertsStatus(alerts, now) === 'firing' ? 'Attention' : 'Good';
     const heading: Record<string, unknown> = { type: 'TextBlock', text: title, weight: 'Bolder', size: 'Medium', wrap: true, style: 'heading', color };
     return goJsonLine({
       type: 'message',

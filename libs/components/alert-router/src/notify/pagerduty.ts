@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Alert, resolvedAt } from '../alerts/alert';
+import { type Alert, alertsStatus } from '../alerts/alert';
 import type { IntegrationConfig } from '../config/receivers';
 import { type HttpResponse, checkStatus, goJsonLine, post, readSecretFile, truncateRunes } from './http';
 import { type NotifierOptions, Renderer } from './render';
@@ -50,7 +50,7 @@ export class PagerdutyNotifier implements Notifier {
     const c = this.config as Record<string, unknown>;
     const r = new Renderer(alerts, ctx, this.options);
     const now = this.options.now();
-    const resolved = alerts.every((a) => resolvedAt(a, now));
+    const resolved = alertsStatus(alerts, now) === 'resolved';
     const key = createHash('sha256').update(ctx.groupKey).digest('hex');
     const details = new Map<string, string>();
     for (const [k, v] of Object.entries((c.details ?? {}) as Record<string, string>)) details.set(k, await r.text(v, `${JSON.stringify(k)} details`));

@@ -1,4 +1,4 @@
-import { type Alert, alertStatus, fingerprint, formatGoTime } from '../alerts/alert';
+import { type Alert, alertStatus, alertsStatus, fingerprint, formatGoTime } from '../alerts/alert';
 import type { LabelSet } from '../matchers';
 
 /** Alertmanager's template.Data, the body of a webhook notification and the input of templates. */
@@ -53,7 +53,7 @@ export function templateData(receiver: string, groupLabels: LabelSet, alerts: re
   );
   return {
     receiver: quoteMeta(receiver),
-    status: items.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+    status: alertsStatus(alerts, now),
     alerts: items,
     groupLabels: sorted(groupLabels),
     commonLabels: common(alerts.map((a) => a.labels)),
