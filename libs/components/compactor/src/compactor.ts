@@ -1,12 +1,12 @@
 import { Gauge, type Registry } from 'prom-client';
 import { Bucket } from '@panoptes/bucket';
-import { listTenants, readBucketIndex } from '@panoptes/bucket-index';
+import { type BucketIndex, listTenants, readBucketIndex } from '@panoptes/bucket-index';
 import { Clock, errorMessage, sleep } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
 import { Service } from '@panoptes/services';
 import { BlocksCleaner } from './blocks-cleaner';
 import { CompactionJobRunner } from './job-runner';
-import { planCompaction } from './planner';
+import { type CompactionPlan, planCompaction } from './planner';
 import type { CompactionJob } from './planner-job';
 import { CompactionPlannerConfig } from './planner-config';
 import type { PlannerDeletions } from './planner-deletions';
@@ -85,10 +85,7 @@ export class Compactor extends Service {
     const index = await readBucketIndex(this.bucket, tenant).catch(() => undefined);
     if (index === undefined) return undefined;
     const seriesDeletions = this.deletions ? await this.deletions.forPlanning(tenant) : undefined;
-    const plan = planCompaction(
-      { tenant, blocks: index.blocks, deletionMarked: index.blockDeletionMarks.map((m) => m.id), now: this.clock.now(), seriesDeletions },
-      this.config.planner,
-    );
+    const plan = this.plan(tenant, index, seriesDeletions);
     const describe = (j: CompactionJob) => ({
       key: j.key,
       stage: j.stage,
@@ -107,6 +104,11 @@ export class Compactor extends Service {
       deferred: plan.deferred.map((d) => ({ ...describe(d.job), reason: d.reason })),
       excluded: plan.excluded,
     };
+  }
+
+  /** The tenant's compaction plan now, from its bucket index. */
+  private plan(tenant: string, index: BucketIndex, seriesDeletions: PlannerDeletions | undefined): CompactionPlan {
+    return planCompaction({ tenant, blocks: index.blocks, deletionMarked: index.blockDeletionMarks.map((m) => m.id), now: this.clock.now(), seriesDeletions }, this.config.planner);
   }
 
   /** Runs one cycle now (or joins the running one). */
@@ -152,10 +154,7 @@ export class Compactor extends Service {
     for (let round = 0; round < 10 && !signal?.aborted; round++) {
       const index = await readBucketIndex(this.bucket, tenant).catch(() => undefined);
       if (index === undefined) return ran;
-      const plan = planCompaction(
-        { tenant, blocks: index.blocks, deletionMarked: index.blockDeletionMarks.map((m) => m.id), now: this.clock.now(), seriesDeletions },
-        this.config.planner,
-      );
+      const plan = this.plan(tenant, index, seriesDeletions);
       const mine = plan.jobs.filter((j) => this.owns(j.hash));
       if (mine.length === 0) return ran;
       for (const job of mine) {
