@@ -574,10 +574,14 @@ export async function buildModules(
     return { before, service: ingester, membership };
   });
 
-  let localQuerier: Querier | undefined;
-  component('querier', ['ingester-ring', 'ingester-partition-ring', 'ingester-clients', 'bucket'], () => {
+  /**
+   * What a querier, or a ruler without a querier in its process, reads: ingesters (by the read
+   * topology of the ingest mode) and blocks through the bucket-store caches, with pending series
+   * deletions applied; and the engine settings of -querier.*. `closeCaches` closes the caches once
+   * its component stopped.
+   */
+  const storageQueryable = (component: string) => {
     const c = config.querier;
-    const limits = tenantLimits();
     const storage: QuerierStorageConfig = {
       ...defaultQuerierStorageConfig(),
       queryIngestersWithinMs: c.queryIngestersWithinMs,
@@ -598,23 +602,32 @@ export async function buildModules(
     const bucket = value<Bucket>(built, 'bucket');
     // Block reads (chunks, indexes, bucket index, meta files) go through the bucket-store caches;
     // the series deletion store and the re-read after a vanished block go to the bucket itself.
-    const blocksCaches = createBlocksCaches(blocksCacheBackendsOf(config.blocksStorage.bucketStore), log('querier'), registry);
-    const cachedBucket = cachingBlocksBucket(bucket, blocksCaches.caches, blocksCachingConfigOf(config.blocksStorage.bucketStore), log('querier'), registry);
-    const closeCaches = new FunctionService('querier-blocks-caches', { stopping: () => blocksCaches.close() });
-    const loader = new BucketIndexLoader(defaultBucketIndexLoaderConfig(), cachedBucket, clock, log('querier'), registry);
+    const blocksCaches = createBlocksCaches(blocksCacheBackendsOf(config.blocksStorage.bucketStore), log(component), registry);
+    const cachedBucket = cachingBlocksBucket(bucket, blocksCaches.caches, blocksCachingConfigOf(config.blocksStorage.bucketStore), log(component), registry);
+    const closeCaches = new FunctionService(`${component}-blocks-caches`, { stopping: () => blocksCaches.close() });
+    const loader = new BucketIndexLoader(defaultBucketIndexLoaderConfig(), cachedBucket, clock, log(component), registry);
     const queryable = new MergedQueryable(
       storage,
-      new IngestersQueryable(storage, topology, pool, clock, log('querier'), registry),
-      new BlocksQueryable(storage, cachedBucket, loader, clock, log('querier'), registry, bucket),
-      log('querier'),
+      new IngestersQueryable(storage, topology, pool, clock, log(component), registry),
+      new BlocksQueryable(storage, cachedBucket, loader, clock, log(component), registry, bucket),
+      log(component),
       registry,
     );
     // Pending series deletions hide their samples from queries at once; the compactor rewrites
     // the blocks later. The compactor below swaps in its own store when it runs in this process.
-    queryable.setSeriesDeletions(new SeriesDeletionStore(defaultSeriesDeletionStoreConfig(), bucket, clock, log('querier')));
+    queryable.setSeriesDeletions(new SeriesDeletionStore(defaultSeriesDeletionStoreConfig(), bucket, clock, log(component)));
+    const engine = { ...defaultEngineConfig(), timeoutMs: c.timeoutMs, maxSamples: c.maxSamples, lookbackDeltaMs: c.lookbackDeltaMs, noStepSubqueryIntervalMs: c.defaultEvaluationIntervalMs };
+    return { queryable, engine, closeCaches };
+  };
+
+  let localQuerier: Querier | undefined;
+  component('querier', ['ingester-ring', 'ingester-partition-ring', 'ingester-clients', 'bucket'], () => {
+    const c = config.querier;
+    const limits = tenantLimits();
+    const { queryable, engine, closeCaches } = storageQueryable('querier');
     const querier = new Querier(
       {
-        engine: { ...defaultEngineConfig(), timeoutMs: c.timeoutMs, maxSamples: c.maxSamples, lookbackDeltaMs: c.lookbackDeltaMs, noStepSubqueryIntervalMs: c.defaultEvaluationIntervalMs },
+        engine,
         api: defaultPromApiConfig(),
         limits: { ...defaultPromApiLimits(), cardinalityAnalysisEnabled: c.cardinalityAnalysisEnabled },
       },
@@ -833,37 +846,15 @@ export async function buildModules(
       // when there is one, otherwise a queryable and an engine of the ruler's own.
       let engine: Engine;
       let queryable: Queryable;
+      const closeCaches: Service[] = [];
       if (localQuerier) {
         engine = localQuerier.engine;
         queryable = localQuerier.queryable;
       } else {
-        const q = config.querier;
-        const storage: QuerierStorageConfig = {
-          ...defaultQuerierStorageConfig(),
-          queryIngestersWithinMs: q.queryIngestersWithinMs,
-          queryStoreAfterMs: q.queryStoreAfterMs,
-          syncDir: q.syncDir,
-          maxFetchedSeriesPerQuery: config.limits.maxFetchedSeriesPerQuery,
-          maxFetchedChunksPerQuery: q.maxFetchedChunksPerQuery,
-          maxFetchedChunkBytesPerQuery: q.maxFetchedChunkBytesPerQuery,
-        };
-        const ingesterRing = value<Ring>(built, 'ingester-ring');
-        const partitions = value<PartitionRingWatcher>(built, 'ingester-partition-ring');
-        const topology =
-          config.distributor.ingestMode === 'classic'
-            ? new TokenRingReadTopology(() => ingesterRing)
-            : new PartitionRingReadTopology(() => partitions.ring(), () => ingesterRing.snapshot(), clock);
-        const loader = new BucketIndexLoader(defaultBucketIndexLoaderConfig(), bucket, clock, log('ruler'), registry);
-        const merged = new MergedQueryable(
-          storage,
-          new IngestersQueryable(storage, topology, value<IngesterClientPool>(built, 'ingester-clients'), clock, log('ruler'), registry),
-          new BlocksQueryable(storage, bucket, loader, clock, log('ruler'), registry),
-          log('ruler'),
-          registry,
-        );
-        merged.setSeriesDeletions(new SeriesDeletionStore(defaultSeriesDeletionStoreConfig(), bucket, clock, log('ruler')));
-        queryable = merged;
-        engine = new Engine({ ...defaultEngineConfig(), timeoutMs: q.timeoutMs, maxSamples: q.maxSamples, lookbackDeltaMs: q.lookbackDeltaMs, noStepSubqueryIntervalMs: q.defaultEvaluationIntervalMs });
+        const own = storageQueryable('ruler');
+        queryable = own.queryable;
+        engine = new Engine(own.engine);
+        closeCaches.push(own.closeCaches);
       }
 
       // Rule output goes through the distributor's write path: in process when the distributor runs
@@ -949,7 +940,7 @@ export async function buildModules(
       // ask the ring before each evaluation) while another ruler takes the groups over, so no group
       // is evaluated twice. Queued alerts go out after the groups stopped.
       const notifierService = new FunctionService('ruler-notifier', { stopping: () => notifier.stop() });
-      return { before: [notifierService], service: manager, membership: [membership, ownership] };
+      return { before: [notifierService, ...closeCaches], service: manager, membership: [membership, ownership] };
     },
   );
 
