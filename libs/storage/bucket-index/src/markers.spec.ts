@@ -8,6 +8,7 @@ import {
   readDeletionMark,
   readDeletionMarks,
   readNoCompactMark,
+  removeDeletionMark,
 } from './markers';
 import { blockId } from './testing/blocks';
 import { CountingBucket } from './testing/test-bucket';
@@ -62,6 +63,13 @@ describe('block markers', () => {
       `${T}/${A}/no-compact-mark.json`,
       `${T}/markers/${A}-no-compact-mark.json`,
     ]);
+  });
+
+  it('removes a deletion mark from the block first and the global copy last, so the global mark outlives the block directory', async () => {
+    await markForDeletion(bucket, T, A, 'compacted', clock);
+    bucket.reset();
+    await removeDeletionMark(bucket, T, A);
+    expect(bucket.calls.filter((c) => c.op === 'delete').map((c) => c.key)).toEqual([`${T}/${A}/deletion-mark.json`, `${T}/markers/${A}-deletion-mark.json`]);
   });
 
   it('reports corrupt global marks without failing the listing, and ignores files that are not block marks', async () => {

@@ -169,11 +169,16 @@ export async function readNoCompactMarks(
 }
 
 /**
- * Removes the block's deletion mark, global copy first. For the compactor once the block's files
- * are gone, or to take a mark back before readers stopped using the block.
+ * Removes the block's deletion mark, for the compactor once the block's files are gone: the copy
+ * in the block's directory first, the global copy last. The index updater keeps a block it knew
+ * while its directory exists, and learns marks from the global copies, so the global mark must
+ * outlive the directory: a crash in between would otherwise leave a half-deleted block listed
+ * unmarked, and queriers would read it.
  */
 export async function removeDeletionMark(bucket: Bucket, tenant: string, id: string): Promise<void> {
-  await removeMarker(bucket, tenant, validateBlockId(id), 'deletion');
+  validateBlockId(id);
+  await bucket.delete(blockMarkerKey(tenant, id, 'deletion'));
+  await bucket.delete(globalMarkerKey(tenant, id, 'deletion'));
 }
 
 /** Removes the block's no-compact mark (global copy first): the compactor may compact it again. */
