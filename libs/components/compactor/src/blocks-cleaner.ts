@@ -45,8 +45,9 @@ export function tenantDeletionMarkKey(tenant: string): string {
  * The compactor's per-tenant bookkeeping each cycle (Mimir's blocks cleaner):
  * 1. updates the tenant's bucket index from the previous one (only new blocks are read);
  * 2. applies the tenant's retention: blocks wholly older than `now − retention` are marked for deletion;
- * 3. deletes blocks whose deletion mark is older than the deletion delay: meta.json first (so a
- *    reader sees a partial block, never a block with missing files), then the rest, then the marks;
+ * 3. deletes blocks whose deletion mark is older than the deletion delay and was already in the
+ *    published index (so queriers had it): meta.json first (so a reader sees a partial block,
+ *    never a block with missing files), then the rest, then the marks;
  * 4. deletes partial blocks left by crashed uploads once older than the partial-block delay;
  * 5. writes the index. A tenant marked for deletion has every block, its index and its series
  *    deletion requests removed. Series deletion requests (`markers/series-deletion/`) are
@@ -134,8 +135,11 @@ export class BlocksCleaner {
       }
     }
 
+    // Only marks the queriers could already see: a mark that is old but not yet in the published
+    // index (the compactor that wrote it died before publishing) is published now, deleted next cycle.
+    const published = new Set(previous?.blockDeletionMarks.map((m) => m.id));
     for (const mark of index.blockDeletionMarks) {
-      if (now - mark.deletionTime < this.config.deletionDelayMs) continue;
+      if (now - mark.deletionTime < this.config.deletionDelayMs || !published.has(mark.id)) continue;
       await this.deleteBlock(tenant, mark.id);
       await removeDeletionMark(this.bucket, tenant, mark.id);
       this.deletedBlocks.inc({ tenant, reason: 'marked' });
