@@ -277,6 +277,12 @@ export const panoptesConfigSpec = section(
     }),
     ingester: section('ingester', {
       ring: ringSpec('ring'),
+      partitionRing: section('partition-ring', {
+        deleteInactivePartitionAfterMs: duration(13 * 3_600_000, 'How long a partition stays INACTIVE (after /ingester/prepare-partition-downscale) before an ingester deletes it from the partition ring, once no ingester owns it any more; 0 never deletes. Keep it above -querier.query-store-after.', {
+          yaml: 'delete_inactive_partition_after',
+          flag: 'delete-inactive-partition-after',
+        }),
+      }, { yaml: 'partition_ring' }),
       outOfOrderTimeWindowMs: duration(0, 'How far behind a series\' newest sample an older sample is still accepted; 0 refuses every out-of-order sample (sample_out_of_order).', {
         yaml: 'out_of_order_time_window',
         flag: 'out-of-order-time-window',

@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { ScratchS3Bucket } from '@panoptes/bucket';
 import { defaults, renderReference } from '@panoptes/config';
 import { nopLogger } from '@panoptes/log';
+import { compressSnappy, encodeWriteRequestV1 } from '@panoptes/proto';
 import { healthService } from '@panoptes/server';
 import { describeWithService, eventually, uniqueName } from '@panoptes/testing';
 import { panoptesConfigSpec, PanoptesConfig } from './config';
@@ -72,6 +73,29 @@ describe('all-in-one process with embedded defaults', () => {
       return b.partitions[0]?.state === 'ACTIVE' ? b : undefined;
     });
     expect(body.partitions).toEqual([expect.objectContaining({ id: 0, state: 'ACTIVE' })]);
+  });
+
+  it('prepare-partition-downscale turns its partition INACTIVE (writes refused with 503, reads served) and DELETE undoes it', async () => {
+    const url = `http://127.0.0.1:${proc.wiring.http.port}/ingester/prepare-partition-downscale`;
+    const state = async () => ((await getJson(proc, '/ingester/partition-ring')) as { partitions: Array<{ state: string }> }).partitions[0]?.state;
+    const before = Math.floor(Date.now() / 1000);
+    const prepared = (await (await fetch(url, { method: 'POST' })).json()) as { timestamp: number };
+    expect(prepared.timestamp).toBeGreaterThanOrEqual(before);
+    expect(await (await fetch(url)).json()).toEqual(prepared);
+    expect(await state()).toBe('INACTIVE');
+    const push = await eventually(async () => {
+      const res = await fetch(`http://127.0.0.1:${proc.wiring.http.port}/api/v1/push`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Scope-OrgID': 'downscale' },
+        body: compressSnappy(encodeWriteRequestV1({ timeseries: [{ labels: [{ name: '__name__', value: 'up' }], samples: [{ value: 1, timestamp: Date.now() }] }] })),
+      });
+      return res.status === 503 ? res : undefined;
+    });
+    expect(await push.text()).toContain('no ACTIVE partition');
+    const query = await fetch(`http://127.0.0.1:${proc.wiring.http.port}/prometheus/api/v1/query?query=up`, { headers: { 'X-Scope-OrgID': 'downscale' } });
+    expect(query.status).toBe(200);
+    expect(await (await fetch(url, { method: 'DELETE' })).json()).toEqual({ timestamp: 0 });
+    expect(await state()).toBe('ACTIVE');
   });
 
   it('has no HA tracker page unless the HA tracker is enabled', async () => {

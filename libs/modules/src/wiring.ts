@@ -42,6 +42,7 @@ import {
   BlockShipper,
   HeadCompactor,
   INGESTER,
+  INGESTER_PARTITION,
   Ingester,
   IngesterController,
   IngesterGrpcApi,
@@ -550,7 +551,28 @@ export async function buildModules(
       registry,
     );
     if (!classic) localIngester = { ingester, partition: partitionId };
-    http.addControllers([IngesterController], [{ provide: INGESTER, useValue: ingester }]);
+    const partitionLifecycler = classic
+      ? undefined
+      : new PartitionInstanceLifecycler(
+          {
+            ...defaultPartitionInstanceLifecyclerConfig(),
+            instanceId: instanceId(ring),
+            partitionId,
+            minPendingMs: singleProcess ? 0 : 10_000,
+            deleteInactivePartitionAfterMs: config.ingester.partitionRing.deleteInactivePartitionAfterMs,
+          },
+          value<KvStore>(built, 'kv'),
+          clock,
+          log('ingester'),
+          registry,
+        );
+    http.addControllers(
+      [IngesterController],
+      [
+        { provide: INGESTER, useValue: ingester },
+        ...(partitionLifecycler ? [{ provide: INGESTER_PARTITION, useValue: partitionLifecycler }] : []),
+      ],
+    );
     const api = new IngesterGrpcApi(ingester, clock);
     registerIngesterService(grpc, api, log('ingester'));
     localIngesterApi = { address: instanceAddrOf(ring), api };
@@ -560,17 +582,7 @@ export async function buildModules(
       : // The partition must exist in the log before the ingester reads it and the ring routes writes to it.
         [new FunctionService('ingest-partition', { starting: () => ingestLog.ensureTopic(partitionId + 1) })];
     const membership: Service[] = [lifecycler('ingester', ring, built)];
-    if (!classic) {
-      membership.push(
-        new PartitionInstanceLifecycler(
-          { ...defaultPartitionInstanceLifecyclerConfig(), instanceId: instanceId(ring), partitionId, minPendingMs: singleProcess ? 0 : 10_000 },
-          value<KvStore>(built, 'kv'),
-          clock,
-          log('ingester'),
-          registry,
-        ),
-      );
-    }
+    if (partitionLifecycler) membership.push(partitionLifecycler);
     return { before, service: ingester, membership };
   });
 

@@ -4,8 +4,14 @@ import { Logger } from '@panoptes/log';
 import { Service } from '@panoptes/services';
 import { Registry } from 'prom-client';
 import {
+  PartitionRingDesc,
   PartitionState,
   activatePartitionIfReady,
+  activeOwners,
+  decodePartitionRingDesc,
+  deletePartition,
+  partitionIds,
+  setPartitionState,
   addPartitionOwner,
   createPartition,
   removePartitionOwner,
@@ -29,6 +35,12 @@ export interface PartitionInstanceLifecyclerConfig {
   reconcilePeriodMs: number;
   /** Give up ownership on shutdown (scale-down); when false a restart resumes the same partition. */
   removeOwnerOnShutdown: boolean;
+  /**
+   * Delete a partition that has been INACTIVE this long and has no owner left, in milliseconds
+   * (any instance's reconcile does it); 0 never deletes. Keep it above the time queriers read
+   * recent data from ingesters only (-querier.query-store-after).
+   */
+  deleteInactivePartitionAfterMs: number;
 }
 
 export function defaultPartitionInstanceLifecyclerConfig(): PartitionInstanceLifecyclerConfig {
@@ -41,6 +53,7 @@ export function defaultPartitionInstanceLifecyclerConfig(): PartitionInstanceLif
     minPendingMs: 10_000,
     reconcilePeriodMs: 5_000,
     removeOwnerOnShutdown: false,
+    deleteInactivePartitionAfterMs: 13 * 3_600_000,
   };
 }
 
@@ -65,6 +78,8 @@ export function partitionIdFromInstanceId(instanceId: string): number {
  */
 export class PartitionInstanceLifecycler extends Service {
   readonly partitionId: number;
+  /** Give up ownership on shutdown; starts from the config, set by the scale-down endpoints. */
+  removeOwnerOnShutdown: boolean;
   private lastSeenState: PartitionState | undefined;
 
   constructor(
@@ -76,6 +91,7 @@ export class PartitionInstanceLifecycler extends Service {
   ) {
     super('partition-instance-lifecycler');
     this.partitionId = config.partitionId >= 0 ? config.partitionId : partitionIdFromInstanceId(config.instanceId);
+    this.removeOwnerOnShutdown = config.removeOwnerOnShutdown;
     this.logger = logger.with({ instance: config.instanceId, partition: this.partitionId });
   }
 
@@ -108,11 +124,44 @@ export class PartitionInstanceLifecycler extends Service {
   }
 
   protected override async stopping(_failure: unknown): Promise<void> {
-    if (!this.config.removeOwnerOnShutdown) return;
+    if (!this.removeOwnerOnShutdown) return;
     await updatePartitionRing(this.kv, this.config.ringKey, (desc) =>
       removePartitionOwner(desc, this.config.instanceId, this.clock.now()),
     );
     this.logger.info('gave up partition ownership');
+  }
+
+  /**
+   * Scale-down, step 1 (Mimir's `POST /ingester/prepare-partition-downscale`): the owned partition
+   * goes INACTIVE, so distributors stop writing to it while queriers keep reading it, and this
+   * instance gives up ownership on shutdown. `false` undoes it (ACTIVE again, ownership kept).
+   * Returns when the partition became INACTIVE (ms since the epoch), or 0 when it is not INACTIVE.
+   */
+  async prepareDownscale(prepare: boolean): Promise<number> {
+    const id = this.partitionId;
+    const desc = await updatePartitionRing(this.kv, this.config.ringKey, (d) => {
+      const state = d.partitions[id]?.state;
+      if (prepare && state === 'PENDING') {
+        throw new ValidationError(
+          'partition_pending',
+          `partition ${id} is PENDING and holds no data yet; stop the instance instead of preparing a downscale`,
+        );
+      }
+      return setPartitionState(d, id, prepare ? 'INACTIVE' : 'ACTIVE', this.clock.now());
+    });
+    this.removeOwnerOnShutdown = prepare;
+    return this.observe(desc);
+  }
+
+  /** When the owned partition became INACTIVE (ms since the epoch), or 0 when it is not INACTIVE. */
+  async downscaleState(): Promise<number> {
+    return this.observe(decodePartitionRingDesc(await this.kv.get(this.config.ringKey)));
+  }
+
+  private observe(desc: PartitionRingDesc): number {
+    const p = desc.partitions[this.partitionId];
+    this.lastSeenState = p?.state;
+    return p?.state === 'INACTIVE' ? p.stateChangedAtMs : 0;
   }
 
   /** One pass of create / own / activate. Returns false while the partition does not exist (and may not be created). */
@@ -128,6 +177,14 @@ export class PartitionInstanceLifecycler extends Service {
           minOwners: this.config.minOwnersForActivation,
           minPendingMs: this.config.minPendingMs,
         }) || changed;
+      if (this.config.deleteInactivePartitionAfterMs > 0) {
+        for (const other of partitionIds(d, ['INACTIVE'])) {
+          const p = d.partitions[other];
+          if (now - p.stateChangedAtMs < this.config.deleteInactivePartitionAfterMs || activeOwners(d, other).length > 0) continue;
+          changed = deletePartition(d, other) || changed;
+          this.logger.info('deleted an inactive partition without owners', { deleted_partition: other });
+        }
+      }
       return changed;
     });
     const state = desc.partitions[id]?.state;

@@ -254,6 +254,47 @@ describe('PartitionInstanceLifecycler', () => {
     expect((await stored()).partitions[2]).toBeDefined();
   });
 
+  it('prepareDownscale turns the partition INACTIVE and gives it up on shutdown; undoing it restores ACTIVE and ownership', async () => {
+    const a = lifecycler('ingester-zone-a-4', { minPendingMs: 0 });
+    const b = lifecycler('ingester-zone-b-4', { minPendingMs: 0 });
+    await a.start();
+    await b.start();
+    await clock.advance(1_000);
+    expect(await a.downscaleState()).toBe(0);
+    clock.set(50_000);
+    expect(await a.prepareDownscale(true)).toBe(50_000);
+    expect(await b.downscaleState()).toBe(50_000);
+    expect(await a.prepareDownscale(false)).toBe(0);
+    expect((await stored()).partitions[4].state).toBe('ACTIVE');
+    await a.stop();
+    expect((await stored()).owners['ingester-zone-a-4'].state).toBe('ACTIVE');
+    await b.prepareDownscale(true);
+    await b.stop();
+    expect((await stored()).owners['ingester-zone-b-4'].state).toBe('DELETED');
+  });
+
+  it('refuses to prepare a downscale of a PENDING partition', async () => {
+    const a = lifecycler('ingester-zone-a-6');
+    await a.start();
+    await expect(a.prepareDownscale(true)).rejects.toMatchObject({ reason: 'partition_pending' });
+  });
+
+  it('deletes an INACTIVE partition without owners once deleteInactivePartitionAfter passed, not before, and not while owned', async () => {
+    const leaving = lifecycler('ingester-zone-a-7', { minPendingMs: 0 });
+    const staying = lifecycler('ingester-zone-a-8', { minPendingMs: 0, deleteInactivePartitionAfterMs: 60_000 });
+    await leaving.start();
+    await staying.start();
+    await clock.advance(1_000);
+    await leaving.prepareDownscale(true);
+    await clock.advance(61_000);
+    expect((await stored()).partitions[7]?.state).toBe('INACTIVE');
+    await leaving.stop();
+    await clock.advance(1_000);
+    expect((await stored()).partitions[7]).toBeUndefined();
+    expect((await stored()).owners['ingester-zone-a-7']).toBeUndefined();
+    expect((await stored()).partitions[8].state).toBe('ACTIVE');
+  });
+
   it('without createPartitionIfMissing it waits until someone creates the partition', async () => {
     const a = lifecycler('ingester-zone-a-5', { createPartitionIfMissing: false });
     let started = false;

@@ -100,6 +100,16 @@ describe('PartitionRingReadTopology (ingest-log mode)', () => {
     expect(plan.partitions).toEqual([{ id: 0, owners: [{ id: 'ing-1', addr: '10.0.0.2:9095', zone: '' }] }]);
   });
 
+  it('skips an INACTIVE partition nobody owns any more (scaled down: its data is in blocks), but not an unowned ACTIVE one', () => {
+    const ring = snapshot({ 'ing-0': instance(1) });
+    const scaledDown = partitions({ 0: 'ACTIVE', 1: 'INACTIVE' }, { 'ing-0': 0 });
+    expect(new PartitionRingReadTopology(() => scaledDown, () => ring, clock).readPlan().partitions.map((p) => p.id)).toEqual([0]);
+    const ownerless = partitions({ 0: 'ACTIVE', 1: 'ACTIVE' }, { 'ing-0': 0 });
+    expect(() => new PartitionRingReadTopology(() => ownerless, () => ring, clock).readPlan()).toThrow(
+      expect.objectContaining({ reason: 'partition_unavailable', message: expect.stringContaining('partition 1 (ACTIVE)') }),
+    );
+  });
+
   it('fails with UnavailableError naming the partition when no owner is healthy', () => {
     const ring = snapshot({ 'ing-0': instance(1, 'JOINING'), 'ing-1': instance(2) });
     const parts = partitions({ 0: 'ACTIVE', 3: 'ACTIVE' }, { 'ing-0': 3, 'ing-1': 0 });

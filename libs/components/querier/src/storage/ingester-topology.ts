@@ -70,7 +70,8 @@ export class TokenRingReadTopology implements IngesterReadTopology {
 /**
  * Ingest-log mode: the distributor wrote each series to one ACTIVE partition; partitions that
  * became INACTIVE still hold what was written before, so both are read (PENDING ones hold
- * nothing). A partition's owners are ingester ids; their addresses and health come from the
+ * nothing), except an INACTIVE partition nobody owns any more: the scale-down procedure flushed
+ * it to blocks before its owners left. A partition's owners are ingester ids; their addresses and health come from the
  * ingester token ring, where each ingester also registers. A partition without an owner healthy
  * for reads makes the read fail with `UnavailableError`: its series would silently be missing.
  */
@@ -88,6 +89,9 @@ export class PartitionRingReadTopology implements IngesterReadTopology {
     const plan: PartitionsReadPlan = { kind: 'partitions', partitions: [] };
     for (const id of partitionRing.readablePartitions()) {
       const ownerIds = activeOwners(partitionRing.desc, id);
+      // Scaled down: INACTIVE, every owner flushed its heads to blocks and gave the partition up.
+      // What it held is read from the blocks now.
+      if (ownerIds.length === 0 && partitionRing.partitionState(id) === 'INACTIVE') continue;
       const owners: IngesterReplica[] = [];
       for (const ownerId of ownerIds) {
         const instance = ring.instance(ownerId);
