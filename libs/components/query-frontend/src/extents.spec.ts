@@ -1,5 +1,5 @@
-import { type Extent, decodeExtents, encodeExtents, extractRange, gapsOf, gridFloor, mergeExtents } from './extents';
-import type { MatrixResponse } from './merge';
+import { type Extent, decodeExtents, encodeExtents, gapsOf, gridFloor, mergeExtents } from './extents';
+import { type RenderedMatrix, extractRange, renderMatrix } from './matrix';
 
 const STEP = 60_000;
 
@@ -7,10 +7,10 @@ const STEP = 60_000;
 function extent(start: number, end: number): Extent {
   const values: [number, string][] = [];
   for (let t = start; t <= end; t += STEP) values.push([t / 1000, String(t / 1000)]);
-  return { start, end, response: { status: 'success', data: { resultType: 'matrix', result: [{ metric: { job: 'a' }, values }] } } };
+  return { start, end, matrix: renderMatrix({ status: 'success', data: { resultType: 'matrix', result: [{ metric: { job: 'a' }, values }] } }) };
 }
 
-const times = (r: MatrixResponse) => r.data.result.flatMap((s) => (s.values ?? []).map(([t]) => t * 1000));
+const times = (m: RenderedMatrix) => m.series.flatMap((s) => [...s.times]);
 
 describe('gapsOf', () => {
   it.each([
@@ -31,7 +31,7 @@ describe('mergeExtents', () => {
   it('joins extents that overlap or touch, keeping every point once and in order', () => {
     const merged = mergeExtents([extent(5 * STEP, 9 * STEP), extent(0, 3 * STEP), extent(3 * STEP, 4 * STEP)], STEP);
     expect(merged.map((e) => [e.start / STEP, e.end / STEP])).toEqual([[0, 9]]);
-    expect(times(merged[0].response)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => k * STEP));
+    expect(times(merged[0].matrix)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => k * STEP));
   });
 
   it('keeps extents apart by more than a step separate, and drops one inside another', () => {
@@ -42,9 +42,9 @@ describe('mergeExtents', () => {
 
 describe('extractRange', () => {
   it('keeps the points in range, and drops series left empty', () => {
-    const res = extent(0, 9 * STEP).response;
+    const res = extent(0, 9 * STEP).matrix;
     expect(times(extractRange(res, 2 * STEP, 4 * STEP))).toEqual([2, 3, 4].map((k) => k * STEP));
-    expect(extractRange(res, 20 * STEP, 30 * STEP).data.result).toEqual([]);
+    expect(extractRange(res, 20 * STEP, 30 * STEP).series).toEqual([]);
   });
 });
 
@@ -54,10 +54,13 @@ describe('gridFloor and the entry codec', () => {
     expect(gridFloor(30_000, STEP, 0)).toBe(30_000 - STEP);
   });
 
-  it('round-trips extents, and reads anything else as no extents', () => {
-    const e = [extent(0, 2 * STEP)];
+  it('round-trips extents, and reads anything else (an older JSON entry, a cut one) as no extents', () => {
+    const e = [extent(0, 2 * STEP), extent(5 * STEP, 9 * STEP)];
     expect(decodeExtents(encodeExtents(e))).toEqual(e);
-    expect(decodeExtents(Buffer.from('{"status":"success"}'))).toEqual([]);
+    expect(decodeExtents(Buffer.from('{"v":1,"extents":[]}'))).toEqual([]);
     expect(decodeExtents(Buffer.from('not json'))).toEqual([]);
+    const whole = encodeExtents(e);
+    expect(decodeExtents(whole.subarray(0, whole.length - 3))).toEqual([]);
+    expect(decodeExtents(Buffer.concat([whole, Buffer.from([1])]))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { type MatrixResponse, mergeMatrixResponses } from './merge';
+import { MatrixReader, MatrixWriter, type RenderedMatrix, concatMatrices, extractRange } from './matrix';
 
 /**
  * A stretch of one query's results held in the results cache: every point of the query's step
@@ -10,7 +10,7 @@ import { type MatrixResponse, mergeMatrixResponses } from './merge';
 export interface Extent {
   start: number;
   end: number;
-  response: MatrixResponse;
+  matrix: RenderedMatrix;
 }
 
 /** A time range on a step grid, ms, inclusive. */
@@ -34,21 +34,6 @@ export function gapsOf(extents: readonly Extent[], start: number, end: number, s
   return gaps;
 }
 
-/** The points of `res` with start ≤ t ≤ end (ms); series left without points are dropped. */
-export function extractRange(res: MatrixResponse, start: number, end: number): MatrixResponse {
-  const lo = start / 1000;
-  const hi = end / 1000;
-  const result = [];
-  for (const s of res.data.result) {
-    const values = (s.values ?? []).filter(([t]) => t >= lo && t <= hi);
-    if (values.length > 0) result.push({ metric: s.metric, values });
-  }
-  const out: MatrixResponse = { status: 'success', data: { resultType: 'matrix', result } };
-  if (res.warnings?.length) out.warnings = res.warnings;
-  if (res.infos?.length) out.infos = res.infos;
-  return out;
-}
-
 /**
  * `extents` sorted by start, with those that overlap or touch (apart by one step at most) joined:
  * a later extent contributes only its points after the earlier one's end (both came from the same
@@ -67,7 +52,7 @@ export function mergeExtents(extents: readonly Extent[], step: number): Extent[]
     out[out.length - 1] = {
       start: last.start,
       end: e.end,
-      response: mergeMatrixResponses([last.response, extractRange(e.response, last.end + step, e.end)]),
+      matrix: concatMatrices([last.matrix, extractRange(e.matrix, last.end + step, e.end)]),
     };
   }
   return out;
@@ -78,15 +63,34 @@ export function gridFloor(start: number, step: number, t: number): number {
   return start + Math.floor((t - start) / step) * step;
 }
 
+/** First word of a cache entry in this format; an entry of another format counts as empty. */
+const ENTRY_FORMAT = 3;
+
+/**
+ * A cache entry: the format word, the extent count, then each extent's start and end (ms) and its
+ * rendered matrix (`MatrixWriter`): reading it back parses no point.
+ */
 export function encodeExtents(extents: readonly Extent[]): Buffer {
-  return Buffer.from(JSON.stringify({ v: 1, extents }));
+  const w = new MatrixWriter();
+  w.u32(ENTRY_FORMAT);
+  w.u32(extents.length);
+  for (const e of extents) {
+    w.f64(e.start);
+    w.f64(e.end);
+    w.matrix(e.matrix);
+  }
+  return w.finish();
 }
 
-/** The extents of a cache entry; an entry of another shape (an older version) counts as empty. */
+/** The extents of a cache entry; an entry of another format (an older version) or a damaged one counts as empty. */
 export function decodeExtents(buf: Buffer): Extent[] {
   try {
-    const parsed = JSON.parse(buf.toString('utf8')) as { v?: number; extents?: Extent[] };
-    return parsed.v === 1 && Array.isArray(parsed.extents) ? parsed.extents : [];
+    const r = new MatrixReader(buf);
+    if (r.u32() !== ENTRY_FORMAT) return [];
+    const count = r.u32();
+    const out: Extent[] = [];
+    for (let i = 0; i < count; i++) out.push({ start: r.f64(), end: r.f64(), matrix: r.matrix() });
+    return r.done ? out : [];
   } catch {
     return [];
   }

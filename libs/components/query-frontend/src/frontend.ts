@@ -7,8 +7,8 @@ import { QueryCanceledError, formatDuration, parseDuration, parseExpr, walk } fr
 import type { ApiHandler, ApiRequest, ApiResponse } from '@panoptes/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type FrontendTenantLimits, clampStartToGrid, maxQueryLengthError } from './limits';
-import { type Extent, type GridRange, decodeExtents, encodeExtents, extractRange, gapsOf, gridFloor, mergeExtents } from './extents';
-import { type MatrixResponse, mergeMatrixResponses } from './merge';
+import { type Extent, type GridRange, decodeExtents, encodeExtents, gapsOf, gridFloor, mergeExtents } from './extents';
+import { type MatrixResponse, type RenderedMatrix, concatMatrices, extractRange, matrixJson, renderMatrix } from './matrix';
 import { QUERIER_STATS_HEADER, QUERY_STATS_HEADER, QueryStats, headerValue, withoutHeader } from './query-stats';
 import type { DownstreamRequest, DownstreamResponse, QueryScheduler } from './scheduler';
 import { type RangeRequest, alignToStep, splitByInterval } from './split';
@@ -228,7 +228,7 @@ export class QueryFrontendHandler implements ApiHandler {
     // Points after this are never cached: recent data may still change.
     const cutoff = this.now() - this.config.maxCacheFreshnessMs;
     const results = await Promise.all(
-      parts.map(async (p, i): Promise<MatrixResponse | DownstreamResponse> => {
+      parts.map(async (p, i): Promise<RenderedMatrix | DownstreamResponse> => {
         const extents = cached.has(keys[i]) ? decodeExtents(cached.get(keys[i])!) : [];
         const gaps = gapsOf(extents, p.start, p.end, p.step);
         this.countLookup(cache !== undefined, gaps, p, stats);
@@ -241,7 +241,7 @@ export class QueryFrontendHandler implements ApiHandler {
             const res = await this.scheduler.schedule({ ...req, params });
             stats.addQuerierResponse(res);
             if (res.status !== 200) return res;
-            return { start: g.start, end: g.end, response: JSON.parse(res.body) as MatrixResponse };
+            return { start: g.start, end: g.end, matrix: renderMatrix(JSON.parse(res.body) as MatrixResponse) };
           }),
         );
         const failed = fetched.find((x): x is DownstreamResponse => 'body' in x);
@@ -253,20 +253,19 @@ export class QueryFrontendHandler implements ApiHandler {
         }
         // Cached and fresh extents now cover the split without a gap: one extent holds it.
         const covering = mergeExtents([...extents, ...fresh], p.step).find((e) => e.start <= p.start && e.end >= p.end)!;
-        return extractRange(covering.response, p.start, p.end);
+        return covering.start === p.start && covering.end === p.end ? covering.matrix : extractRange(covering.matrix, p.start, p.end);
       }),
     );
     const failed = results.find((x): x is DownstreamResponse => 'body' in x);
     if (failed) return failed;
-    const merged = mergeMatrixResponses(results as MatrixResponse[]);
-    return json(JSON.stringify(merged));
+    return json(matrixJson(concatMatrices(results as RenderedMatrix[])));
   }
 
   /** What the results cache may keep of a fetched extent: its points older than `cutoff`, unless the answer carried warnings or infos. */
   private cacheablePart(e: Extent, step: number, cutoff: number): Extent[] {
-    if (e.response.warnings?.length || e.response.infos?.length) return [];
+    if (e.matrix.warnings.length > 0 || e.matrix.infos.length > 0) return [];
     const end = Math.min(e.end, gridFloor(e.start, step, cutoff - 1));
-    return end < e.start ? [] : [{ start: e.start, end, response: end === e.end ? e.response : extractRange(e.response, e.start, end) }];
+    return end < e.start ? [] : [{ start: e.start, end, matrix: end === e.end ? e.matrix : extractRange(e.matrix, e.start, end) }];
   }
 
   /** Counts a split's cache lookup: `hit` (no querier needed), `partial` (some of it cached), `miss`, or `uncacheable` (no cache). */
@@ -295,7 +294,7 @@ export class QueryFrontendHandler implements ApiHandler {
     const interval = this.config.splitQueriesByIntervalMs;
     const bucket = interval > 0 ? Math.floor(p.start / interval) : 0;
     const phase = ((p.start % p.step) + p.step) % p.step;
-    return `qfr:v2:${tenant}:${p.step}:${phase}:${bucket}:${h}`;
+    return `qfr:v3:${tenant}:${p.step}:${phase}:${bucket}:${h}`;
   }
 
   /**

@@ -6,6 +6,7 @@ import type { Request, Response } from 'express';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Registry } from 'prom-client';
+import { matchRoutePath } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
 import { Service } from '@panoptes/services';
 import { AdminController, METRICS_REGISTRY, STATUS_PAGES, STATUS_SOURCE } from './admin.controller';
@@ -44,6 +45,8 @@ export class HttpServer extends Service {
   private readonly providers: Provider[] = [];
   private readonly statusPages = new Map<string, StatusPage>();
   private readonly rawBodyPaths = new Set<string>();
+  /** Raw body paths with `:param` segments, matched segment by segment. */
+  private readonly rawBodyPatterns: string[] = [];
   private app: INestApplication | undefined;
   private statusSource: StatusSource | undefined;
 
@@ -64,11 +67,15 @@ export class HttpServer extends Service {
 
   /**
    * Routes whose handlers read the request body themselves (protobuf, snappy, OTLP JSON with its
-   * own decoder and limits): the JSON and form parsers leave their bodies unread.
+   * own decoder and limits, rule-group YAML whatever its Content-Type): the JSON and form parsers
+   * leave their bodies unread. A `:param` segment matches any one non-empty segment.
    */
   addRawBodyPaths(paths: string[]): void {
     if (this.app) throw new Error('raw body paths must be added before the HTTP server starts');
-    for (const p of paths) this.rawBodyPaths.add(p);
+    for (const p of paths) {
+      if (p.split('/').some((segment) => segment.startsWith(':'))) this.rawBodyPatterns.push(p);
+      else this.rawBodyPaths.add(p);
+    }
   }
 
   /** Serves a status page at its exact path (GET; POST for its forget form). */
@@ -126,7 +133,9 @@ export class HttpServer extends Service {
       abortOnError: false,
     });
     const raw = this.rawBodyPaths;
-    const parses = (pattern: RegExp) => (req: Request) => !raw.has(req.path) && pattern.test(req.headers['content-type'] ?? '');
+    const rawPatterns = this.rawBodyPatterns;
+    const isRaw = (path: string) => raw.has(path) || rawPatterns.some((p) => matchRoutePath(p, path) !== undefined);
+    const parses = (pattern: RegExp) => (req: Request) => !isRaw(req.path) && pattern.test(req.headers['content-type'] ?? '');
     app.useBodyParser('json', { limit: this.config.maxRequestBodyBytes, type: parses(/^application\/([\w.+-]+\+)?json\b/i) });
     app.useBodyParser('urlencoded', {
       limit: this.config.maxRequestBodyBytes,
@@ -135,6 +144,8 @@ export class HttpServer extends Service {
     });
     app.useGlobalFilters(new HttpErrorFilter(this.logger.with({ component: 'http' })));
     app.disable('x-powered-by');
+    // API answers are not revalidated (Prometheus sends no ETag); hashing every large query answer cost CPU for nothing.
+    app.disable('etag');
     attachTenancy(app.getHttpAdapter().getInstance() as { locals: Record<string, unknown> }, this.tenancy);
     app.enableShutdownHooks = () => app; // the ServiceManager owns signals, not Nest
     await app.listen(this.config.listenPort, this.config.listenAddress);

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Post } from '@nestjs/common';
+import { Body, Controller, Get, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import * as grpc from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
 import { Counter, Registry } from 'prom-client';
@@ -6,6 +7,7 @@ import { LimitError } from '@panoptes/common';
 import { nopLogger } from '@panoptes/log';
 import { GrpcServer, healthService, unaryHandler, withTenant } from './grpc-server';
 import { HttpServer } from './http-server';
+import { readRawBody } from './raw-body';
 import { StatusPage, StatusSource } from './pages';
 import { Tenant, TenancyOptions } from './tenant';
 
@@ -19,6 +21,13 @@ class EchoController {
   @Post('json')
   json(@Tenant() tenant: string, @Body() body: unknown): unknown {
     return { tenant, body };
+  }
+
+  /** Registered as a raw-body path with a parameter: the body arrives as sent. */
+  @Post('raw/:name')
+  async raw(@Req() req: Request): Promise<{ parsed: boolean; body: string }> {
+    const parsed = req.body !== undefined;
+    return { parsed, body: parsed ? JSON.stringify(req.body) : (await readRawBody(req, 1024)).toString('utf8') };
   }
 
   @Get('limited')
@@ -53,6 +62,7 @@ async function startHttp(tenancy: TenancyOptions, ready = true, pages: StatusPag
     registry,
   );
   server.addControllers([EchoController]);
+  server.addRawBodyPaths(['/test/raw/:name']);
   for (const p of pages) server.addStatusPage(p);
   server.setStatusSource(status(ready));
   await server.start();
@@ -133,6 +143,21 @@ describe('HttpServer', () => {
     const res = await fetch(`${ctx.base}${path}`, init);
     expect(res.status).toBe(code);
     expect(await res.text()).toContain(text);
+  });
+
+  it.each([
+    { name: 'a form-encoded body (curl --data-binary without -H)', contentType: 'application/x-www-form-urlencoded' },
+    { name: 'a JSON body', contentType: 'application/json' },
+    { name: 'a YAML body', contentType: 'application/yaml' },
+  ])('leaves $name of a raw-body path with a :param segment unparsed', async ({ contentType }) => {
+    const body = 'name: g\nrules:\n  - record: a:b\n    expr: sum(x) + 1 & y=2\n';
+    const res = await fetch(`${ctx.base}/test/raw/ns-1`, { method: 'POST', headers: { 'Content-Type': contentType, 'X-Scope-OrgID': 't' }, body });
+    expect(await res.json()).toEqual({ parsed: false, body });
+  });
+
+  it('still parses the bodies of other paths', async () => {
+    const res = await fetch(`${ctx.base}/test/json`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Scope-OrgID': 't' }, body: '{"a":1}' });
+    expect(await res.json()).toEqual({ tenant: 't', body: { a: 1 } });
   });
 
   it('keeps serving after bad requests', async () => {

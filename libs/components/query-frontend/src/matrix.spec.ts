@@ -1,0 +1,88 @@
+import { seededRandom } from '@panoptes/common';
+import { type MatrixResponse, MatrixReader, MatrixWriter, concatMatrices, extractRange, matrixJson, renderMatrix } from './matrix';
+
+function response(series: Array<{ metric: Record<string, string>; times: number[] }>, extra: Partial<MatrixResponse> = {}): MatrixResponse {
+  return {
+    status: 'success',
+    data: { resultType: 'matrix', result: series.map((s) => ({ metric: s.metric, values: s.times.map((t): [number, string] => [t / 1000, String(Math.sin(t) * 1e3)]) })) },
+    ...extra,
+  };
+}
+
+/** The plain-JSON way: what the cache must give the same answer as. */
+function referenceRange(res: MatrixResponse, start: number, end: number): MatrixResponse {
+  const result = res.data.result
+    .map((s) => ({ metric: s.metric, values: (s.values ?? []).filter(([t]) => t * 1000 >= start && t * 1000 <= end) }))
+    .filter((s) => s.values.length > 0);
+  return { ...res, data: { resultType: 'matrix', result } };
+}
+
+describe('rendered matrices', () => {
+  it('write out exactly what JSON.stringify writes for the same answer, annotations included', () => {
+    const res = response(
+      [
+        { metric: {}, times: [60_000] },
+        { metric: { __name__: 'up', job: 'a"b', zone: 'é' }, times: [1_000, 61_500, 121_000] },
+      ],
+      { warnings: ['w1'], infos: ['i1'] },
+    );
+    res.data.result[0].values!.push([120, 'NaN'], [180, '+Inf']);
+    expect(matrixJson(renderMatrix(res))).toBe(JSON.stringify(res));
+    const plain = response([{ metric: { job: 'a' }, times: [0] }]);
+    expect(matrixJson(renderMatrix(plain))).toBe(JSON.stringify(plain));
+  });
+
+  it('sort a querier\'s series by labels, as Prometheus sorts a matrix', () => {
+    const m = renderMatrix(response([{ metric: { job: 'b' }, times: [0] }, { metric: { job: 'a', x: '1' }, times: [0] }, { metric: { job: 'a' }, times: [0] }]));
+    expect(m.series.map((s) => s.metric)).toEqual(['{"job":"a"}', '{"job":"a","x":"1"}', '{"job":"b"}']);
+  });
+
+  it('slice by time like filtering the parsed points, on random ranges', () => {
+    const rng = seededRandom(7);
+    const times = Array.from({ length: 50 }, (_, i) => i * 15_000);
+    const res = response([
+      { metric: { job: 'a' }, times },
+      { metric: { job: 'b' }, times: times.filter((_, i) => i % 3 === 0) },
+    ]);
+    const m = renderMatrix(res);
+    for (let k = 0; k < 200; k++) {
+      const a = Math.floor(rng() * 800_000) - 20_000;
+      const b = a + Math.floor(rng() * 400_000);
+      const got = extractRange(m, a, b);
+      expect(matrixJson(got)).toBe(JSON.stringify(referenceRange(res, a, b)));
+      // A slice of a slice is still well formed.
+      const mid = a + Math.floor((b - a) / 2);
+      expect(matrixJson(extractRange(got, mid, b))).toBe(JSON.stringify(referenceRange(res, Math.max(a, mid), b)));
+    }
+  });
+
+  it('join consecutive parts series by series, sorted by labels, with annotations merged once', () => {
+    const early = renderMatrix(response([{ metric: { job: 'b' }, times: [0, 15_000] }, { metric: { job: 'a' }, times: [15_000] }], { warnings: ['w'] }));
+    const late = renderMatrix(response([{ metric: { job: 'c' }, times: [30_000] }, { metric: { job: 'a' }, times: [30_000, 45_000] }], { warnings: ['w'], infos: ['i'] }));
+    const joined = concatMatrices([early, late]);
+    expect(joined.series.map((s) => s.metric)).toEqual(['{"job":"a"}', '{"job":"b"}', '{"job":"c"}']);
+    expect([...joined.series[0].times]).toEqual([15_000, 30_000, 45_000]);
+    const body = JSON.parse(matrixJson(joined)) as MatrixResponse;
+    expect(body.data.result[0].values!.map(([t]) => t)).toEqual([15, 30, 45]);
+    expect(body.warnings).toEqual(['w']);
+    expect(body.infos).toEqual(['i']);
+    expect(matrixJson(extractRange(joined, 30_000, 30_000))).toBe(
+      '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"job":"a"},"values":[[30,"' +
+        String(Math.sin(30_000) * 1e3) +
+        '"]]},{"metric":{"job":"c"},"values":[[30,"' +
+        String(Math.sin(30_000) * 1e3) +
+        '"]]}]},"warnings":["w"],"infos":["i"]}',
+    );
+  });
+
+  it('round-trip through the binary writer and reader', () => {
+    const m = renderMatrix(response([{ metric: { job: 'ü' }, times: [0, 15_000, 30_000] }], { infos: ['i'] }));
+    const w = new MatrixWriter();
+    w.matrix(m);
+    w.matrix(extractRange(m, 15_000, 15_000));
+    const r = new MatrixReader(w.finish());
+    expect(r.matrix()).toEqual(m);
+    expect(matrixJson(r.matrix())).toBe(matrixJson(extractRange(m, 15_000, 15_000)));
+    expect(r.done).toBe(true);
+  });
+});

@@ -1,0 +1,239 @@
+import { compareLabels } from '@panoptes/block-formats';
+
+/** One series of a Prometheus matrix response, as JSON gives it. */
+interface JsonSeries {
+  metric: Record<string, string>;
+  values?: [number, string][];
+}
+
+/** The Prometheus JSON envelope of a successful query_range. */
+export interface MatrixResponse {
+  status: 'success';
+  data: { resultType: 'matrix'; result: JsonSeries[] };
+  warnings?: string[];
+  infos?: string[];
+}
+
+/**
+ * One series of a matrix kept as the JSON text it is answered with: the results cache slices,
+ * joins and writes out series without parsing or formatting a single point again.
+ * `text` holds the points as `[t,"v"]` items joined by commas; point i starts at `offsets[i]`, and
+ * `offsets[n]` is `text.length + 1` (as if a comma followed the last point).
+ */
+export interface RenderedSeries {
+  /** The `metric` object as JSON text; also the series' identity within one query. */
+  metric: string;
+  /** Point timestamps, ms, ascending. */
+  times: Float64Array;
+  offsets: Uint32Array;
+  text: string;
+}
+
+/** A matrix answer held as rendered series, sorted by labels as Prometheus sorts a matrix. */
+export interface RenderedMatrix {
+  series: RenderedSeries[];
+  warnings: string[];
+  infos: string[];
+}
+
+const sortedPairs = (metric: Record<string, string>): [string, string][] =>
+  Object.entries(metric).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+
+/** Renders a parsed query_range answer (from a querier) for the cache, series sorted by labels. */
+export function renderMatrix(res: MatrixResponse): RenderedMatrix {
+  const series: RenderedSeries[] = [];
+  const sorted = res.data.result.map((s) => ({ s, labels: sortedPairs(s.metric) })).sort((a, b) => compareLabels(a.labels, b.labels));
+  for (const { s } of sorted) {
+    const values = s.values ?? [];
+    if (values.length === 0) continue;
+    const times = new Float64Array(values.length);
+    const offsets = new Uint32Array(values.length + 1);
+    let text = '';
+    for (let i = 0; i < values.length; i++) {
+      const [t, v] = values[i];
+      times[i] = Math.round(t * 1000);
+      offsets[i] = text.length;
+      text += `${i === 0 ? '' : ','}[${t},${JSON.stringify(v)}]`;
+      if (i > 0) offsets[i]++;
+    }
+    offsets[values.length] = text.length + 1;
+    series.push({ metric: JSON.stringify(s.metric), times, offsets, text });
+  }
+  return { series, warnings: res.warnings ?? [], infos: res.infos ?? [] };
+}
+
+/** First index in `times` (ascending) whose value is ≥ t. */
+function lowerBound(times: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Points from..to-1 of a series (from < to), as a series of their own. */
+function slicePoints(s: RenderedSeries, from: number, to: number): RenderedSeries {
+  if (from === 0 && to === s.times.length) return s;
+  const base = s.offsets[from];
+  const offsets = new Uint32Array(to - from + 1);
+  for (let i = from; i <= to; i++) offsets[i - from] = s.offsets[i] - base;
+  return { metric: s.metric, times: s.times.slice(from, to), offsets, text: s.text.slice(base, s.offsets[to] - 1) };
+}
+
+/** The points with start ≤ t ≤ end (ms); series left without points are dropped. */
+export function extractRange(m: RenderedMatrix, start: number, end: number): RenderedMatrix {
+  const series: RenderedSeries[] = [];
+  for (const s of m.series) {
+    const from = lowerBound(s.times, start);
+    const to = lowerBound(s.times, end + 1);
+    if (to > from) series.push(slicePoints(s, from, to));
+  }
+  return { series, warnings: m.warnings, infos: m.infos };
+}
+
+/** Two parts of one series, `b`'s points all after `a`'s, as one. */
+function concatPoints(a: RenderedSeries, b: RenderedSeries): RenderedSeries {
+  const n = a.times.length;
+  const times = new Float64Array(n + b.times.length);
+  times.set(a.times);
+  times.set(b.times, n);
+  const offsets = new Uint32Array(times.length + 1);
+  offsets.set(a.offsets.subarray(0, n));
+  const shift = a.text.length + 1;
+  for (let i = 0; i < b.offsets.length; i++) offsets[n + i] = b.offsets[i] + shift;
+  return { metric: a.metric, times, offsets, text: `${a.text},${b.text}` };
+}
+
+
+/**
+ * Joins consecutive parts of one range query (splits, or extents of one split): series matched by
+ * labels, points appended in part order (parts never share a step), annotations merged, series
+ * sorted by labels as Prometheus sorts a matrix (one part is sorted already: `renderMatrix` sorts).
+ */
+export function concatMatrices(parts: readonly RenderedMatrix[]): RenderedMatrix {
+  if (parts.length === 1) return parts[0];
+  const byMetric = new Map<string, RenderedSeries>();
+  const warnings = new Set<string>();
+  const infos = new Set<string>();
+  for (const p of parts) {
+    for (const w of p.warnings) warnings.add(w);
+    for (const i of p.infos) infos.add(i);
+    for (const s of p.series) {
+      const prev = byMetric.get(s.metric);
+      byMetric.set(s.metric, prev ? concatPoints(prev, s) : s);
+    }
+  }
+  const keyed = [...byMetric.values()].map((s) => ({ s, labels: sortedPairs(JSON.parse(s.metric) as Record<string, string>) }));
+  keyed.sort((a, b) => compareLabels(a.labels, b.labels));
+  return { series: keyed.map((k) => k.s), warnings: [...warnings], infos: [...infos] };
+}
+
+/** The query_range answer body, as `JSON.stringify` of the equivalent `MatrixResponse` writes it. */
+export function matrixJson(m: RenderedMatrix): string {
+  const parts: string[] = [];
+  for (const s of m.series) parts.push(`{"metric":${s.metric},"values":[${s.text}]}`);
+  let out = `{"status":"success","data":{"resultType":"matrix","result":[${parts.join(',')}]}`;
+  if (m.warnings.length > 0) out += `,"warnings":${JSON.stringify(m.warnings)}`;
+  if (m.infos.length > 0) out += `,"infos":${JSON.stringify(m.infos)}`;
+  return `${out}}`;
+}
+
+/** Binary writer/reader of rendered matrices for cache entries (little-endian). */
+export class MatrixWriter {
+  private chunks: Buffer[] = [];
+
+  u32(n: number): void {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32LE(n);
+    this.chunks.push(b);
+  }
+
+  f64(n: number): void {
+    const b = Buffer.allocUnsafe(8);
+    b.writeDoubleLE(n);
+    this.chunks.push(b);
+  }
+
+  str(s: string, encoding: BufferEncoding = 'utf8'): void {
+    const b = Buffer.from(s, encoding);
+    this.u32(b.length);
+    this.chunks.push(b);
+  }
+
+  matrix(m: RenderedMatrix): void {
+    this.str(m.warnings.length || m.infos.length ? JSON.stringify([m.warnings, m.infos]) : '');
+    this.u32(m.series.length);
+    for (const s of m.series) {
+      this.str(s.metric);
+      this.u32(s.times.length);
+      this.chunks.push(Buffer.from(s.times.buffer, s.times.byteOffset, s.times.byteLength));
+      this.chunks.push(Buffer.from(s.offsets.buffer, s.offsets.byteOffset, s.offsets.byteLength));
+      // Points are numbers and "NaN"/"+Inf"/"-Inf": ASCII, so latin1 is exact and cheapest.
+      this.str(s.text, 'latin1');
+    }
+  }
+
+  finish(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+/** Reads what `MatrixWriter` wrote; throws RangeError on a truncated buffer. */
+export class MatrixReader {
+  private pos = 0;
+
+  constructor(private readonly buf: Buffer) {}
+
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+
+  u32(): number {
+    const n = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return n;
+  }
+
+  f64(): number {
+    const n = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return n;
+  }
+
+  str(encoding: BufferEncoding = 'utf8'): string {
+    const n = this.u32();
+    const end = this.pos + n;
+    if (end > this.buf.length) throw new RangeError('truncated cache entry');
+    const s = this.buf.toString(encoding, this.pos, end);
+    this.pos = end;
+    return s;
+  }
+
+  /** `bytes` bytes copied into a fresh ArrayBuffer (typed arrays need aligned offsets). */
+  private take(bytes: number): ArrayBuffer {
+    const end = this.pos + bytes;
+    if (end > this.buf.length) throw new RangeError('truncated cache entry');
+    const out = new ArrayBuffer(bytes);
+    this.buf.copy(new Uint8Array(out), 0, this.pos, end);
+    this.pos = end;
+    return out;
+  }
+
+  matrix(): RenderedMatrix {
+    const annotations = this.str();
+    const [warnings, infos] = annotations ? (JSON.parse(annotations) as [string[], string[]]) : [[], []];
+    const count = this.u32();
+    const series: RenderedSeries[] = [];
+    for (let i = 0; i < count; i++) {
+      const metric = this.str();
+      const n = this.u32();
+      const times = new Float64Array(this.take(n * 8));
+      const offsets = new Uint32Array(this.take((n + 1) * 4));
+      series.push({ metric, times, offsets, text: this.str('latin1') });
+    }
+    return { series, warnings, infos };
+  }
+}
