@@ -37,7 +37,7 @@ function rangeParams(query: string, start: number, end: number, step: number): U
 }
 
 describe('QueryFrontendHandler', () => {
-  function setup(limits: Partial<FrontendTenantLimits> = {}) {
+  function setup(limits: Partial<FrontendTenantLimits> = {}, cacheResults = true) {
     const calls: DownstreamRequest[] = [];
     const lines: string[] = [];
     const registry = new Registry();
@@ -45,9 +45,18 @@ describe('QueryFrontendHandler', () => {
     const scheduler = new PushScheduler({ maxConcurrent: 4, maxOutstandingPerTenant: 100, queueTimeoutMs: 0 }, fakeQuerier(calls));
     const logger = createLogger({ sink: { write: (line) => lines.push(line) } });
     const tenantLimits = (tenant: string): FrontendTenantLimits => (tenant === 'limited' ? { ...defaultFrontendTenantLimits(), ...limits } : defaultFrontendTenantLimits());
-    const h = new QueryFrontendHandler(defaultQueryFrontendConfig(), scheduler, cache, tenantLimits, () => NOW, logger, registry);
+    const h = new QueryFrontendHandler({ ...defaultQueryFrontendConfig(), cacheResults }, scheduler, cache, tenantLimits, () => NOW, logger, registry);
     return { h, calls, registry, lines };
   }
+
+  it('without the results cache passes a one-split answer on as the querier wrote it', async () => {
+    const { h, calls } = setup({}, false);
+    const res = await h.handle({ tenant: 't', path: '/api/v1/query_range', method: 'POST', params: rangeParams('up', 90_000, 3_600_000 + 30_000, 60_000) });
+    expect(res.status).toBe(200);
+    expect(calls).toHaveLength(1);
+    expect([calls[0].params.get('start'), calls[0].params.get('end'), calls[0].params.get('step')]).toEqual(['90', '3630', '60']);
+    expect(res.body).toBe((await fakeQuerier([])(calls[0])).body);
+  });
 
   it('splits a 3-day range query by day and merges the splits into one sorted matrix', async () => {
     const { h, calls } = setup();
