@@ -225,6 +225,19 @@ const ringSpec = (prefix: string) =>
     instanceZone: str('', 'This instance\'s availability zone.'),
   });
 
+// The alert-router ring: the same options, the replication factor meaning instances per tenant
+// (Mimir's -alertmanager.sharding-ring.replication-factor, default 3 as there).
+const alertRouterRingSpec = () => {
+  const ring = ringSpec('ring');
+  return {
+    ...ring,
+    fields: {
+      ...ring.fields,
+      replicationFactor: int(3, 'Alert-routers holding each tenant\'s alerts, silences and notification log; the first of them in ring order sends its notifications, the others take over without resending when it fails. Fewer instances than this: all of them.', { min: 1 }),
+    },
+  };
+};
+
 const haTrackerSpec = section(
   'ha-tracker',
   {
@@ -417,18 +430,27 @@ export const panoptesConfigSpec = section(
       remoteWriteTimeoutMs: duration(30_000, 'Timeout of one remote write of rule results to -ruler.distributor-url.', { yaml: 'remote_write_timeout', flag: 'remote-write-timeout', min: 1 }),
     }),
     alertRouter: section('alert-router', {
-      ring: ringSpec('ring'),
+      ring: alertRouterRingSpec(),
       fallbackConfigFile: str('', 'Alertmanager config file run by tenants that uploaded none; empty: a config that accepts alerts and sends nothing (Mimir\'s -alertmanager.fallback-config-file).', {
         yaml: 'fallback_config_file',
         flag: 'fallback-config-file',
       }),
       externalUrl: str('', 'URL under which users reach the alert-router (`externalURL` of notifications); empty: http://<host>:<http port>/alertmanager.', { yaml: 'external_url', flag: 'web.external-url' }),
-      persistIntervalMs: duration(15 * 60_000, 'How often each tenant\'s silences and notification log are written to object storage (they are also written after every change).', {
+      persistIntervalMs: duration(15 * 60_000, 'How often the instance sending a tenant\'s notifications writes its silences and notification log to object storage (it also writes them after every change; replicas never write).', {
         yaml: 'persist_interval',
         flag: 'persist-interval',
         min: 1_000,
       }),
-      ringCheckPeriodMs: duration(5_000, 'How often the alert-router checks its ring and releases the tenants another instance now owns.', { yaml: 'ring_check_period', flag: 'ring-check-period', min: 100 }),
+      ringCheckPeriodMs: duration(5_000, 'How often the alert-router checks its ring: it releases the tenants whose replication set it left, starts or stops sending as the ring names the sender, and hands a tenant\'s state to members new to its set.', {
+        yaml: 'ring_check_period',
+        flag: 'ring-check-period',
+        min: 100,
+      }),
+      replicationTimeoutMs: duration(5_000, 'Timeout of one push of tenant state to, or pull from, another alert-router of the tenant\'s replication set (a flush waits for its pushes, so a dead replica the ring still lists delays notifications by at most this much).', {
+        yaml: 'replication_timeout',
+        flag: 'replication-timeout',
+        min: 100,
+      }),
     }),
     limits: limitsSpec,
   },

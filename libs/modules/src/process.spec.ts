@@ -229,6 +229,11 @@ describe('singleProcessWarnings', () => {
       c.target = ['ingester'];
       c.kv.store = 'redis';
     }, ['-ingest-storage.backend=in-process']],
+    ['a classic-mode distributor alone on Redis: none (classic mode has no ingest log)', (c) => {
+      c.target = ['distributor'];
+      c.kv.store = 'redis';
+      c.distributor.ingestMode = 'classic';
+    }, []],
   ])('%s', (_name, change, expected) => {
     const c = defaults(panoptesConfigSpec);
     change(c);

@@ -140,7 +140,9 @@ export function singleProcessWarnings(config: PanoptesConfig): string[] {
   if (config.kv.store === 'memory') {
     out.push(`-target=${targets} with -kv.store=memory: this process's rings are its own and no other process can see them; use -kv.store=redis to run components in separate processes`);
   }
-  if (config.ingestStorage.backend === 'in-process' && !(config.target.includes('distributor') && config.target.includes('ingester'))) {
+  // Classic mode uses no ingest log (distributors push to ingesters over gRPC).
+  const usesIngestLog = config.distributor.ingestMode !== 'classic';
+  if (usesIngestLog && config.ingestStorage.backend === 'in-process' && !(config.target.includes('distributor') && config.target.includes('ingester'))) {
     out.push(`-target=${targets} with -ingest-storage.backend=in-process: writes and reads of the ingest log stay in this process; use -ingest-storage.backend=kafka to run distributors and ingesters in separate processes`);
   }
   return out;

@@ -110,6 +110,7 @@ import { Engine, type Queryable } from '@panoptes/promql';
 import {
   AlertNotifier,
   type AlertSender,
+  RULER_BODY_PATHS,
   RULER_READ_OP,
   RULER_HTTP_API,
   RemoteWriteSampleSink,
@@ -131,6 +132,8 @@ import {
   AlertRouter,
   AlertRouterController,
   AlertRouterHttpApi,
+  AlertRouterPeers,
+  AlertRouterPlacement,
   AlertRouterSharding,
   BucketAlertRouterStateStore,
   DEFAULT_FALLBACK_CONFIG,
@@ -441,7 +444,11 @@ export async function buildModules(
   let localIngester: { ingester: Ingester; partition: number } | undefined;
   const tenantLimits = () => value<TenantLimits<typeof limitsSpec>>(built, 'runtime-config');
 
-  component('distributor', ['ingester-ring', 'ingester-partition-ring', 'ingester-clients', 'ingest-log', 'ha-tracker'], () => {
+  // Classic mode writes over gRPC (and each ingester keeps its own WAL): no ingest log to open,
+  // so no in-process WAL directory in a distributor or ingester that never uses it.
+  const ingestLogDep = config.distributor.ingestMode === 'classic' ? [] : ['ingest-log'];
+
+  component('distributor', ['ingester-ring', 'ingester-partition-ring', 'ingester-clients', ...ingestLogDep, 'ha-tracker'], () => {
     const c = config.distributor;
     const limits = tenantLimits();
     const partitions = value<PartitionRingWatcher>(built, 'ingester-partition-ring');
@@ -498,7 +505,7 @@ export async function buildModules(
     return distributor;
   });
 
-  component('ingester', ['kv', 'ingest-log', 'bucket', 'ingester-ring', 'ingester-partition-ring'], () => {
+  component('ingester', ['kv', ...ingestLogDep, 'bucket', 'ingester-ring', 'ingester-partition-ring'], () => {
     const ring = config.ingester.ring;
     let partitionId: number;
     try {
@@ -814,6 +821,9 @@ export async function buildModules(
     const membership = lifecycler('alert-router', httpRing(c.ring), built);
     const limits = tenantLimits();
     const fallbackConfig = c.fallbackConfigFile ? readFileSync(c.fallbackConfigFile, 'utf8') : DEFAULT_FALLBACK_CONFIG;
+    // A tenant lives on the replication-factor first instances of its token; the first sends.
+    const placement = new AlertRouterPlacement({ instanceId: membership.id, replicationFactor: c.ring.replicationFactor }, ring);
+    const peers = new AlertRouterPeers({ instanceId: membership.id, timeoutMs: c.replicationTimeoutMs }, placement, log('alert-router'), registry);
     const router = new AlertRouter(
       log('alert-router'),
       registry,
@@ -821,6 +831,8 @@ export async function buildModules(
         ...defaultAlertRouterConfig(),
         fallbackConfig,
         persistIntervalMs: c.persistIntervalMs,
+        // A previous sender still alive stops at its next ring check at the latest.
+        handoverTimeoutMs: 2 * c.ringCheckPeriodMs,
         tenant: { ...defaultTenantConfig(), externalUrl: c.externalUrl.replace(/\/+$/, '') || `http://${hostname()}:${config.server.httpListenPort}/alertmanager` },
       },
       {
@@ -830,15 +842,17 @@ export async function buildModules(
           const l = limits.forTenant(tenant);
           return { maxConfigSizeBytes: l.alertmanagerMaxConfigSizeBytes, maxTemplatesCount: l.alertmanagerMaxTemplatesCount };
         },
+        replication: peers,
       },
     );
-    const sharding = new AlertRouterSharding({ instanceId: membership.id, checkPeriodMs: c.ringCheckPeriodMs }, ring, router, clock, log('alert-router'));
-    const api = new AlertRouterHttpApi({ instanceId: membership.id, forwardTimeoutMs: 30_000 }, router, sharding, log('alert-router'));
+    const sharding = new AlertRouterSharding({ instanceId: membership.id, checkPeriodMs: c.ringCheckPeriodMs }, placement, router, clock, log('alert-router'));
+    const api = new AlertRouterHttpApi({ instanceId: membership.id, forwardTimeoutMs: 30_000 }, router, placement, log('alert-router'));
     localAlertRouterApi = api;
     http.addRawBodyPaths(ALERT_ROUTER_BODY_PATHS);
     http.addControllers([AlertRouterController], [{ provide: ALERT_ROUTER_HTTP_API, useValue: api }]);
-    // The instance joins the ring once its router runs, and the sharding loop releases tenants
-    // another instance owns; on stop the instance leaves the ring first, then writes its state.
+    // The instance joins the ring once its router runs, and the sharding loop keeps the tenants
+    // held here in line with the ring; on stop the instance leaves the ring first (its replicas
+    // take over), then writes the state of the tenants it was sending.
     return { service: router, membership: [membership, sharding] };
   });
 
@@ -945,6 +959,8 @@ export async function buildModules(
         },
         log('ruler'),
       );
+      // Rule groups are read as sent, whatever the Content-Type (as Mimir does).
+      http.addRawBodyPaths([...RULER_BODY_PATHS]);
       http.addControllers([RulerController], [{ provide: RULER_HTTP_API, useValue: api }]);
 
       // The instance joins the ring once the manager runs; the ownership check then hands it its

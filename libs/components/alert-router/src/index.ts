@@ -65,8 +65,12 @@ export type { AmApiRequest, AmApiResponse, AmApiContext, VersionInfo } from './a
 
 // Wiring: state in object storage, tenant sharding over the ring, the HTTP mount.
 export { BucketAlertRouterStateStore } from './bucket-state-store';
-export { AlertRouterSharding, ALERT_ROUTER_OP, tenantToken } from './sharding';
-export type { AlertRouterRingView, AlertRouterShardingConfig } from './sharding';
+export { AlertRouterSharding, AlertRouterPlacement, ALERT_ROUTER_OP, tenantToken } from './sharding';
+export type { AlertRouterRingView, AlertRouterShardingConfig, AlertRouterPlacementConfig } from './sharding';
+export { AlertRouterPeers, ALERT_ROUTER_STATE_PATH } from './replication/peers';
+export type { AlertRouterPeersConfig } from './replication/peers';
+export { encodeTenantState, decodeTenantState } from './replication/tenant-state';
+export type { TenantReplication, TenantStateDelta, TenantStateSnapshot } from './replication/tenant-state';
 export { AlertRouterHttpApi, FORWARDED_BY_HEADER } from './api/router-http';
 export type { AlertRouterApiKind, AlertRouterHttpApiConfig } from './api/router-http';
 export { AlertRouterController, ALERT_ROUTER_HTTP_API, ALERT_ROUTER_BODY_PATHS } from './alert-router.controller';

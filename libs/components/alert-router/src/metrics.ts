@@ -21,6 +21,14 @@ export class AlertRouterMetrics {
   readonly alerts: Gauge<'tenant'>;
   readonly silences: Gauge<'tenant' | 'state'>;
   readonly aggregationGroups: Gauge<'tenant'>;
+  /** Tenants held here, by role: `sender` (dispatching) or `replica`. */
+  readonly tenants: Gauge<'role'>;
+  /** State pushes to other members of a replication set (one per member), and those that failed. */
+  readonly replicationPushes: Counter<string>;
+  readonly replicationPushesFailed: Counter<'reason'>;
+  /** State pulls from other members (one per member), and those that failed. */
+  readonly replicationPulls: Counter<string>;
+  readonly replicationPullsFailed: Counter<'reason'>;
 
   constructor(registry: Registry) {
     const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -49,5 +57,16 @@ export class AlertRouterMetrics {
     this.alerts = get('panoptes_alert_router_alerts', () => new Gauge({ name: 'panoptes_alert_router_alerts', help: 'Alerts held, resolved ones not yet collected included.', labelNames: ['tenant'], registers }));
     this.silences = get('panoptes_alert_router_silences', () => new Gauge({ name: 'panoptes_alert_router_silences', help: 'Silences held, by state.', labelNames: ['tenant', 'state'], registers }));
     this.aggregationGroups = get('panoptes_alert_router_aggregation_groups', () => new Gauge({ name: 'panoptes_alert_router_aggregation_groups', help: 'Aggregation groups being dispatched.', labelNames: ['tenant'], registers }));
+    this.tenants = get('panoptes_alert_router_tenants', () => new Gauge({ name: 'panoptes_alert_router_tenants', help: 'Tenants held by this instance, by role (sender or replica).', labelNames: ['role'], registers }));
+    this.replicationPushes = get('panoptes_alert_router_replication_pushes_total', () => new Counter({ name: 'panoptes_alert_router_replication_pushes_total', help: 'Tenant state pushes to other alert-routers of a replication set.', registers }));
+    this.replicationPushesFailed = get(
+      'panoptes_alert_router_replication_push_failures_total',
+      () => new Counter({ name: 'panoptes_alert_router_replication_push_failures_total', help: 'Tenant state pushes that failed, by reason (network, timeout, status).', labelNames: ['reason'], registers }),
+    );
+    this.replicationPulls = get('panoptes_alert_router_replication_pulls_total', () => new Counter({ name: 'panoptes_alert_router_replication_pulls_total', help: 'Tenant state pulls from other alert-routers of a replication set.', registers }));
+    this.replicationPullsFailed = get(
+      'panoptes_alert_router_replication_pull_failures_total',
+      () => new Counter({ name: 'panoptes_alert_router_replication_pull_failures_total', help: 'Tenant state pulls that failed, by reason (network, timeout, status).', labelNames: ['reason'], registers }),
+    );
   }
 }

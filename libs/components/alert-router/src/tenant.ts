@@ -1,4 +1,4 @@
-import { type Clock, LimitError } from '@panoptes/common';
+import { type Clock, LimitError, errorMessage } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
 import { type Alert, resolvedAt } from './alerts/alert';
 import { AlertStore } from './alerts/alert-store';
@@ -10,7 +10,8 @@ import type { AlertRouterMetrics } from './metrics';
 import { type NflogConfig, NotificationLog, defaultNflogConfig } from './nflog/nflog';
 import { type IntegrationFactory, defaultIntegrationFactory } from './notify/integrations';
 import { NotificationPipeline, type RetryConfig, defaultRetryConfig } from './notify/pipeline';
-import type { Integration } from './notify/types';
+import type { Integration, NotifyContext } from './notify/types';
+import { type TenantStateDelta, emptyTenantStateDelta } from './replication/tenant-state';
 import { Route } from './routing/route';
 import { Silences, type SilencesConfig, defaultSilencesConfig, silenceState } from './silences/silences';
 
@@ -48,6 +49,12 @@ export interface TenantDeps {
   integrationFactory?: IntegrationFactory;
   /** Called whenever silences or the notification log change (the alert-router persists them). */
   onStateChange?: () => void;
+  /**
+   * Pushes changes made here (alerts put through the API, silences set or expired, notification
+   * log entries written after a send) to the tenant's other replicas; never rejects. Changes
+   * merged from a replica are not pushed again.
+   */
+  replicate?: (delta: TenantStateDelta) => Promise<void>;
 }
 
 /** The loaded Alertmanager config of a tenant and where it came from. */
@@ -63,6 +70,14 @@ export interface LoadedConfig {
  * notification log, dispatcher and pipeline. A new config rebuilds routing, inhibition and the
  * dispatcher (alerts are dispatched again; the notification log keeps that from resending) while
  * alerts, silences and the notification log carry over.
+ *
+ * Replication: every member of the tenant's replication set holds one, with the same alerts,
+ * silences and notification log; only the sender's is started (dispatching). Local changes are
+ * queued and pushed in order, batched per turn of the event loop; a flush of an aggregation group
+ * ends only after the log entries it wrote reached the other members, and an API call answers
+ * only after its changes did (`flushReplication`).
+ *
+ *   held (not dispatching) ──start()──▶ dispatching ──stop()──▶ held
  */
 export class AlertRouterTenant {
   readonly store: AlertStore;
@@ -74,6 +89,9 @@ export class AlertRouterTenant {
   private dispatcherImpl!: Dispatcher;
   private started = false;
   readonly startedAt: number;
+  /** Local changes not yet handed to `deps.replicate`, and the push in progress. */
+  private outgoing: TenantStateDelta | undefined;
+  private replicating: Promise<void> | undefined;
 
   constructor(
     readonly tenant: string,
@@ -83,9 +101,14 @@ export class AlertRouterTenant {
   ) {
     const now = (): number => deps.clock.now();
     this.store = new AlertStore(now);
-    const changed = (): void => deps.onStateChange?.();
-    this.silences = new Silences(config.silences, now, undefined, changed);
-    this.nflog = new NotificationLog(config.nflog, now, changed);
+    this.silences = new Silences(config.silences, now, undefined, (silence, local) => {
+      deps.onStateChange?.();
+      if (local) this.queueReplication({ silences: [silence] });
+    });
+    this.nflog = new NotificationLog(config.nflog, now, (entry, local) => {
+      deps.onStateChange?.();
+      if (local) this.queueReplication({ nflog: [entry] });
+    });
     this.startedAt = now();
     this.build(loaded);
   }
@@ -131,7 +154,19 @@ export class AlertRouterTenant {
       metrics,
       logger,
     });
-    this.dispatcherImpl = new Dispatcher(this.config.dispatcher, this.routeTree, this.store, (ctx, alerts) => pipeline.run(ctx, alerts), this.tenant, clock, metrics, logger);
+    // A flush is over once the log entries it wrote are on the other replicas: a sender dying after
+    // that leaves the next sender knowing what was sent.
+    const notify = async (ctx: NotifyContext, alerts: readonly Alert[]): Promise<boolean> => {
+      const delivered = await pipeline.run(ctx, alerts);
+      await this.flushReplication();
+      return delivered;
+    };
+    this.dispatcherImpl = new Dispatcher(this.config.dispatcher, this.routeTree, this.store, notify, this.tenant, clock, metrics, logger);
+  }
+
+  /** Whether this replica sends the tenant's notifications (its dispatcher runs). */
+  get dispatching(): boolean {
+    return this.started;
   }
 
   start(): void {
@@ -161,12 +196,59 @@ export class AlertRouterTenant {
       const room = Math.max(0, limit - this.store.size);
       this.deps.metrics.alertsDropped.inc({ tenant: this.tenant, reason: 'alerts_limit' }, alerts.length - room);
       this.store.put(alerts.slice(0, room));
+      this.queueReplication({ alerts: alerts.slice(0, room) });
       throw new LimitError('alerts_limit', `per-tenant alerts limit of ${limit} exceeded for tenant ${JSON.stringify(this.tenant)}; ${alerts.length - room} alerts dropped; raise the tenant's max_alerts limit or resolve alerts`, {
         tenant: this.tenant,
       });
     }
     this.store.put(alerts);
+    this.queueReplication({ alerts });
     this.updateGauges();
+  }
+
+  /**
+   * Merges state another replica pushed or answered: alerts are put as a POST puts them (no
+   * limit: the replica that took them checked it), silences and log entries keep the newer copy.
+   * Nothing merged is pushed again.
+   */
+  merge(delta: Partial<TenantStateDelta>): void {
+    if (delta.alerts?.length) this.store.put(delta.alerts);
+    if (delta.silences?.length) this.silences.merge(delta.silences);
+    if (delta.nflog?.length) this.nflog.merge(delta.nflog);
+    this.updateGauges();
+  }
+
+  /** Everything a new replica needs: alerts (resolved ones not yet collected included), silences, log entries. */
+  fullState(): TenantStateDelta {
+    return { alerts: this.store.list().map(([, a]) => a), silences: this.silences.list(), nflog: this.nflog.list() };
+  }
+
+  private queueReplication(part: Partial<TenantStateDelta>): void {
+    if (!this.deps.replicate) return;
+    const d = (this.outgoing ??= emptyTenantStateDelta());
+    if (part.alerts) d.alerts.push(...part.alerts);
+    if (part.silences) d.silences.push(...part.silences);
+    if (part.nflog) d.nflog.push(...part.nflog);
+    this.replicating ??= this.drainReplication();
+  }
+
+  private async drainReplication(): Promise<void> {
+    try {
+      // Changes made in the same turn (one POST's alerts, a group's integrations) go in one push.
+      await Promise.resolve();
+      while (this.outgoing) {
+        const d = this.outgoing;
+        this.outgoing = undefined;
+        await this.deps.replicate!(d).catch((err: unknown) => this.deps.logger.warn('replicating tenant state failed', { tenant: this.tenant, err: errorMessage(err) }));
+      }
+    } finally {
+      this.replicating = undefined;
+    }
+  }
+
+  /** Resolves once every change made here so far was pushed to the other replicas (or the push failed). */
+  async flushReplication(): Promise<void> {
+    while (this.replicating) await this.replicating;
   }
 
   /** Collects resolved alerts, expired silences and old notification log entries. */

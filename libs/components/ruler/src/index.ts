@@ -35,4 +35,4 @@ export { RulerRingOwnership, RULER_EVAL_OP, RULER_READ_OP, ruleGroupToken } from
 export type { RulerRingView, RulerRingOwnershipConfig } from './ring-ownership';
 export { RulerHttpApi, RULER_RULE_GROUPS_PATH, encodeRuleGroupStatuses, decodeRuleGroupStatuses } from './api/ruler-http';
 export type { RulerHttpApiDeps } from './api/ruler-http';
-export { RulerController, RULER_HTTP_API, RULER_HTTP_PATHS } from './ruler.controller';
+export { RulerController, RULER_BODY_PATHS, RULER_HTTP_API, RULER_HTTP_PATHS } from './ruler.controller';

@@ -1,6 +1,5 @@
 import { All, Controller, Inject, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { UnsupportedMediaTypeError } from '@panoptes/common';
 import { readRawBody, tenantOf } from '@panoptes/server';
 import { RULER_API_ROUTES } from './api/routes';
 import { RULER_RULE_GROUPS_PATH, RulerHttpApi } from './api/ruler-http';
@@ -14,6 +13,13 @@ const MAX_RULE_GROUP_BYTES = 10 * 1024 * 1024;
 /** Every path the ruler serves, in Express syntax (`:namespace`, `:group`). */
 export const RULER_HTTP_PATHS: readonly string[] = [...new Set([...RULER_API_ROUTES.map((r) => r.path), RULER_RULE_GROUPS_PATH])];
 
+/**
+ * The paths with a request body (POST a rule group): register them with
+ * `HttpServer.addRawBodyPaths`, so the body reaches the handler as sent whatever its Content-Type
+ * (Mimir reads it as YAML regardless; `curl --data-binary @group.yaml` says form-encoded).
+ */
+export const RULER_BODY_PATHS: readonly string[] = [...new Set(RULER_API_ROUTES.filter((r) => r.method === 'POST').map((r) => r.path))];
+
 /** Mounts `RulerHttpApi` at the ruler's paths; no logic here. */
 @Controller()
 export class RulerController {
@@ -24,12 +30,8 @@ export class RulerController {
     const tenant = tenantOf(req);
     let body: string | Buffer | undefined;
     if (req.method === 'POST') {
-      // The form parser has already taken a urlencoded body apart, and a YAML document does not
-      // survive that: ask for the content type mimirtool and Grafana send.
-      if (req.is('application/x-www-form-urlencoded')) {
-        throw new UnsupportedMediaTypeError('unsupported_rule_group_content_type', 'send the rule group as YAML with Content-Type: application/yaml (curl: -H "Content-Type: application/yaml" --data-binary @group.yaml)', { tenant });
-      }
-      // A JSON body was parsed already (JSON is YAML too); anything else is read as it came.
+      // The body paths are raw-body paths, so no parser has touched the body; should a parser
+      // have taken a JSON body apart all the same, its JSON is YAML too.
       body = req.body !== undefined && typeof req.body === 'object' ? JSON.stringify(req.body) : await readRawBody(req, MAX_RULE_GROUP_BYTES, 'rule group');
     }
     const url = new URL(req.originalUrl, 'http://localhost');

@@ -86,6 +86,25 @@ describe('loadConfig', () => {
     expect(config.target).toEqual(['all']);
   });
 
+  it('resolves YAML anchors, aliases and merge keys in the config file', () => {
+    const yaml = [
+      'server:',
+      '  http_listen_port: 7000',
+      '  log_format: &format json',
+      'storage:',
+      '  s3: &s3',
+      '    endpoint: *format',
+      'ingester:',
+      '  ring:',
+      '    <<: {heartbeat_period: 5s, store: memory}',
+      '    store: redis',
+    ].join('\n');
+    const { config } = loadConfig(spec, { argv: ['-config.file=c.yaml'], readFile: files({ 'c.yaml': yaml }) });
+    expect(config.server).toEqual({ httpListenPort: 7000, logFormat: 'json' });
+    expect(config.storage.s3.endpoint).toBe('json');
+    expect(config.ingester.ring).toEqual({ heartbeatPeriodMs: 5000, store: 'redis' });
+  });
+
   it('reads comma-separated lists and bare boolean flags', () => {
     const { config } = loadConfig(spec, { argv: ['-target=querier,query-frontend', '-ingester.flush-on-shutdown=false'] });
     expect(config.target).toEqual(['querier', 'query-frontend']);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument, isMap, isScalar, isSeq, type Node as YamlNode, type YAMLMap } from 'yaml';
+import { Document, parseDocument, isMap, isScalar, isSeq, type Node as YamlNode, type YAMLMap } from 'yaml';
 import { formatDuration, parseDuration } from './duration';
 import {
   ConfigOf,
@@ -225,11 +225,13 @@ export function loadConfig<S extends SectionSpec<Fields>>(spec: S, options: Load
     }
     if (text !== undefined) {
       if (flags.get('config.expand-env') === 'true') text = expandEnv(text, options.env ?? {});
-      const doc = parseDocument(text, { uniqueKeys: true });
+      const doc = parseDocument(text, { uniqueKeys: true, merge: true });
       if (doc.errors.length > 0) {
         for (const e of doc.errors) problems.push(`${configFile}: ${e.message.split('\n')[0]}`);
       } else {
-        applyYaml(spec, doc.contents as YamlNode | null, config, [], problems);
+        // Anchors, aliases and merge keys (`<<: *redis`) resolved first: the walk sees plain mappings.
+        const resolved = new Document(doc.toJS({ maxAliasCount: 10_000 }));
+        applyYaml(spec, resolved.contents as YamlNode | null, config, [], problems);
       }
     }
   }

@@ -49,21 +49,19 @@ export class NotificationLog {
   constructor(
     private readonly config: NflogConfig,
     private readonly now: () => number,
-    /** Called after every new entry, e.g. to persist. */
-    private readonly onChange: () => void = () => undefined,
+    /**
+     * Called with every entry stored: `local` for one logged here after a notification (the
+     * alert-router persists and replicates it), not `local` for one merged from a snapshot or a
+     * peer (only persisted).
+     */
+    private readonly onChange: (entry: NflogEntry, local: boolean) => void = () => undefined,
   ) {}
 
   log(receiver: NflogReceiver, groupKey: string, firingAlerts: string[], resolvedAlerts: string[]): void {
     const now = this.now();
-    this.entries.set(stateKey(groupKey, receiver), {
-      groupKey,
-      receiver,
-      timestamp: now,
-      firingAlerts,
-      resolvedAlerts,
-      expiresAt: now + this.config.retentionMs,
-    });
-    this.onChange();
+    const entry = { groupKey, receiver, timestamp: now, firingAlerts, resolvedAlerts, expiresAt: now + this.config.retentionMs };
+    this.entries.set(stateKey(groupKey, receiver), entry);
+    this.onChange(entry, true);
   }
 
   query(receiver: NflogReceiver, groupKey: string): NflogEntry | undefined {
@@ -72,6 +70,11 @@ export class NotificationLog {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Every entry. */
+  list(): NflogEntry[] {
+    return [...this.entries.values()];
   }
 
   /** Deletes expired entries; returns how many. */
@@ -97,10 +100,23 @@ export class NotificationLog {
     if (parsed.version !== SNAPSHOT_VERSION || !Array.isArray(parsed.entries)) {
       throw new ValidationError('bad_nflog_snapshot', `notification log snapshot version ${String(parsed.version)} is not ${SNAPSHOT_VERSION}; it was written by an incompatible Panoptes version`);
     }
-    for (const e of parsed.entries) {
+    this.merge(parsed.entries);
+  }
+
+  /**
+   * Merges entries from a snapshot or another replica, keeping the newer entry per group key and
+   * receiver integration (idempotent, order-free). Returns how many changed.
+   */
+  merge(entries: readonly NflogEntry[]): number {
+    let n = 0;
+    for (const e of entries) {
       const key = stateKey(e.groupKey, e.receiver);
       const mine = this.entries.get(key);
-      if (!mine || mine.timestamp < e.timestamp) this.entries.set(key, e);
+      if (mine && mine.timestamp >= e.timestamp) continue;
+      this.entries.set(key, e);
+      this.onChange(e, false);
+      n++;
     }
+    return n;
   }
 }

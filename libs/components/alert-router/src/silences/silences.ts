@@ -93,8 +93,12 @@ export class Silences {
     private readonly config: SilencesConfig,
     private readonly now: () => number,
     private readonly newId: () => string = randomUUID,
-    /** Called after every change (set, expire, gc, restore), e.g. to persist. */
-    private readonly onChange: () => void = () => undefined,
+    /**
+     * Called with every silence stored: `local` for a change made here (set, expire), which the
+     * alert-router persists and replicates; not `local` for one merged from a snapshot or a peer,
+     * which it only persists.
+     */
+    private readonly onChange: (changed: Silence, local: boolean) => void = () => undefined,
   ) {}
 
   /** Creates or updates a silence; returns its (possibly new) ID. Throws ValidationError / NotFoundError. */
@@ -106,7 +110,7 @@ export class Silences {
     if (input.id && !prev) throw new NotFoundError('silence_not_found', 'silence not found');
     if (prev) {
       if (this.canUpdate(prev, input, now)) {
-        this.store({ ...input, id: prev.id, updatedAt: now });
+        this.store({ ...input, id: prev.id, updatedAt: now }, true);
         return prev.id;
       }
       if (silenceState(prev, now) !== 'expired') this.expire(prev.id);
@@ -115,7 +119,7 @@ export class Silences {
       throw new ValidationError('silences_limit', `exceeded the maximum of ${this.config.maxSilences} silences for this tenant; expire silences or raise the tenant's max_silences limit`);
     }
     const id = this.newId();
-    this.store({ ...input, id, startsAt: Math.max(input.startsAt, now), updatedAt: now });
+    this.store({ ...input, id, startsAt: Math.max(input.startsAt, now), updatedAt: now }, true);
     return id;
   }
 
@@ -138,7 +142,7 @@ export class Silences {
     const now = this.now();
     const state = silenceState(s, now);
     if (state === 'expired') return;
-    this.store({ ...s, startsAt: state === 'pending' ? now : s.startsAt, endsAt: now, updatedAt: now });
+    this.store({ ...s, startsAt: state === 'pending' ? now : s.startsAt, endsAt: now, updatedAt: now }, true);
   }
 
   get(id: string): Silence | undefined {
@@ -195,15 +199,27 @@ export class Silences {
     if (parsed.version !== SNAPSHOT_VERSION || !Array.isArray(parsed.silences)) {
       throw new ValidationError('bad_silences_snapshot', `silences snapshot version ${String(parsed.version)} is not ${SNAPSHOT_VERSION}; it was written by an incompatible Panoptes version`);
     }
-    for (const s of parsed.silences) {
-      const mine = this.silences.get(s.id);
-      if (!mine || mine.updatedAt < s.updatedAt) this.store(s);
-    }
+    this.merge(parsed.silences);
   }
 
-  private store(s: Silence): void {
+  /**
+   * Merges silences from a snapshot or another replica: for each ID the copy updated last wins,
+   * so merging is idempotent and the order of merges does not matter. Returns how many changed.
+   */
+  merge(silences: readonly Silence[]): number {
+    let n = 0;
+    for (const s of silences) {
+      const mine = this.silences.get(s.id);
+      if (mine && mine.updatedAt >= s.updatedAt) continue;
+      this.store(s, false);
+      n++;
+    }
+    return n;
+  }
+
+  private store(s: Silence, local: boolean): void {
     this.compiled.set(s.id, s.matchers.map(toMatcher));
     this.silences.set(s.id, s);
-    this.onChange();
+    this.onChange(s, local);
   }
 }
