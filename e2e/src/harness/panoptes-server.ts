@@ -5,8 +5,13 @@ import { ManagedProcess, freePort } from '@panoptes/testing';
 import { BIN, ROOT } from '../process';
 
 export interface PanoptesServerOptions {
-  /** Flags after the harness's own (ports, addresses, data dirs); a later flag wins over an earlier one. */
-  flags?: string[];
+  /**
+   * Flags after the harness's own (ports, addresses, data dirs); a later flag wins over an earlier
+   * one. A function is called at each start, so flags may name other servers' ports chosen later.
+   */
+  flags?: string[] | ((server: PanoptesServer) => string[]);
+  /** Name of the process in errors and diagnostics (e.g. `ingester-zone-a`); `panoptes` by default. */
+  label?: string;
   /** Prefix of the temp dir; the dir holds objects/, ingest/ and tsdb/. */
   name?: string;
   /** Milliseconds to wait for `/ready` to answer 200 after each spawn. */
@@ -72,7 +77,7 @@ export class PanoptesServer {
     const t0 = Date.now();
     this.spawns++;
     this.proc = ManagedProcess.start({
-      name: `panoptes#${this.spawns}:${this.httpPort}`,
+      name: `${this.options.label ?? 'panoptes'}#${this.spawns}:${this.httpPort}`,
       command: BIN,
       args: [
         `-server.http-listen-port=${this.httpPort}`,
@@ -82,7 +87,7 @@ export class PanoptesServer {
         `-common.storage.filesystem.dir=${join(this.dir, 'objects')}`,
         `-ingest-storage.in-process.dir=${join(this.dir, 'ingest')}`,
         `-blocks-storage.tsdb.dir=${join(this.dir, 'tsdb')}`,
-        ...(this.options.flags ?? []),
+        ...(typeof this.options.flags === 'function' ? this.options.flags(this) : (this.options.flags ?? [])),
       ],
       cwd: ROOT,
       env: { ...process.env, PANOPTES_APP: 'panoptes' },

@@ -1,9 +1,8 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { seededRandom } from '@panoptes/common';
 import { IngesterClient } from '@panoptes/ingester-client';
-import { TimeSeriesV1Input } from '@panoptes/proto';
 import { describeWithService, stopAllPeers, uniqueName } from '@panoptes/testing';
-import { HeadSeries, PanoptesServer, PushOutcome, pushRemoteWrite, readHead } from '../harness';
+import { CounterWriter, HeadSeries, PanoptesServer, readHead } from '../harness';
 
 const TENANT = 'e2e-kafka-kill';
 const METRIC = 'e2e_kafka_kill_counter';
@@ -11,64 +10,6 @@ const SERIES = 50;
 const KILL_CYCLES = 3;
 /** Seed of the kill points; set PANOPTES_E2E_SEED to replay a run. */
 const SEED = Number(process.env.PANOPTES_E2E_SEED ?? Date.now() % 1_000_000);
-
-interface SentRequest {
-  /** Request number; also the value of every sample it carries. */
-  i: number;
-  /** Timestamp (ms) of every sample it carries; strictly increasing with i. */
-  t: number;
-  outcome: PushOutcome;
-  acked: boolean;
-}
-
-/**
- * Pushes one remote-write request after another, each carrying one sample for each of SERIES
- * series, all at timestamp t_i with value i, and records which ones got a 2xx. It keeps trying
- * while the server is down; those attempts fail and are recorded as not acknowledged.
- */
-class CounterWriter {
-  readonly sent: SentRequest[] = [];
-  private stopped = false;
-  private loop: Promise<void> | undefined;
-
-  constructor(private readonly baseUrl: string) {}
-
-  start(): void {
-    this.loop = this.run();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.loop;
-  }
-
-  get ackedCount(): number {
-    return this.sent.filter((r) => r.acked).length;
-  }
-
-  private async run(): Promise<void> {
-    let lastT = 0;
-    while (!this.stopped) {
-      const i = this.sent.length;
-      const t = Math.max(lastT + 1, Date.now());
-      lastT = t;
-      const timeseries: TimeSeriesV1Input[] = [];
-      for (let k = 0; k < SERIES; k++) {
-        timeseries.push({
-          labels: [
-            { name: '__name__', value: METRIC },
-            { name: 'series', value: String(k).padStart(2, '0') },
-          ],
-          samples: [{ value: i, timestamp: t }],
-        });
-      }
-      const outcome = await pushRemoteWrite(this.baseUrl, TENANT, { timeseries }, 3000);
-      const acked = 'status' in outcome && outcome.status >= 200 && outcome.status < 300;
-      this.sent.push({ i, t, outcome, acked });
-      await sleep(acked ? 2 : 25);
-    }
-  }
-}
 
 describeWithService('kafka', 'Kafka-mode all-in-one under kill -9 of the process mid-stream (black box)', (env) => {
   const topic = uniqueName('e2e-kafka-kill');
@@ -109,7 +50,7 @@ describeWithService('kafka', 'Kafka-mode all-in-one under kill -9 of the process
     });
     const readyMs = [await server.start()];
     client = new IngesterClient(server.grpcAddress);
-    writer = new CounterWriter(server.url);
+    writer = new CounterWriter({ baseUrl: server.url, tenant: TENANT, metric: METRIC, series: SERIES, pauseAfterAckMs: 2 });
     writer.start();
 
     const kills: string[] = [];
