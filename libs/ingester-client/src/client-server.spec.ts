@@ -267,6 +267,18 @@ describe('IngesterClient against a real GrpcServer serving a fake IngesterApi', 
     });
   });
 
+  it('answers MetricsMetadata with the tenant\'s entries and passes the request on', async () => {
+    const entries = [
+      { metricFamilyName: 'http_requests_total', type: 1, help: 'Requests.', unit: '' },
+      { metricFamilyName: 'node_load1', type: 2, help: '1m load average.', unit: '' },
+    ];
+    api.metadataByTenant.set('t1', entries);
+    await expect(client.metricsMetadata('t1', { limit: -1, limitPerMetric: 0, metric: '' })).resolves.toEqual(entries);
+    await expect(client.metricsMetadata('t1', { limit: 5, limitPerMetric: 2, metric: 'node_load1' })).resolves.toEqual([entries[1]]);
+    expect(api.lastRequest).toEqual({ limit: 5, limitPerMetric: 2, metric: 'node_load1' });
+    await expect(client.metricsMetadata('other', { limit: -1, limitPerMetric: 0, metric: '' })).resolves.toEqual([]);
+  });
+
   it('reports a health check as SERVING through the same channel', async () => {
     await expect(client.checkHealth(1000)).resolves.toBe(true);
   });

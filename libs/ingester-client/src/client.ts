@@ -11,6 +11,8 @@ import {
   labelValuesRequestCodec,
   labelValuesResponseCodec,
   MessageCodec,
+  metricsMetadataRequestCodec,
+  metricsMetadataResponseCodec,
   pushResponseCodec,
   queryRequestCodec,
   seriesRequestCodec,
@@ -25,6 +27,8 @@ import type {
   LabelNamesRequest,
   LabelValuesRequest,
   MatcherSpec,
+  MetricMetadata,
+  MetricsMetadataRequest,
   PushResult,
   QueryRequest,
   SeriesChunks,
@@ -197,6 +201,20 @@ export class IngesterClient {
       allUserStatsResponseCodec.decode,
       undefined,
       undefined,
+      this.config.queryTimeoutMs,
+      options,
+    );
+  }
+
+  /** The tenant's metric metadata, grouped by family in name order (Mimir's MetricsMetadata). */
+  metricsMetadata(tenant: string, req: MetricsMetadataRequest, options: IngesterCallOptions = {}): Promise<MetricMetadata[]> {
+    return this.unary(
+      'metrics_metadata',
+      INGESTER_METHOD_PATHS.metricsMetadata,
+      metricsMetadataRequestCodec.encode,
+      metricsMetadataResponseCodec.decode,
+      req,
+      tenant,
       this.config.queryTimeoutMs,
       options,
     );

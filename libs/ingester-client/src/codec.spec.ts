@@ -2,6 +2,8 @@ import { ValidationError } from '@panoptes/common';
 import {
   allUserStatsResponseCodec,
   labelValuesRequestCodec,
+  metricsMetadataRequestCodec,
+  metricsMetadataResponseCodec,
   pushResponseCodec,
   queryRequestCodec,
   seriesRequestCodec,
@@ -129,6 +131,24 @@ describe('message codecs', () => {
       { tenant: 'b', stats: { numSeries: 0, ingestionRate: 0, apiIngestionRate: 0, ruleIngestionRate: 0 } },
     ];
     expect(allUserStatsResponseCodec.decode(allUserStatsResponseCodec.encode(all))).toEqual(all);
+  });
+
+  it.each([
+    { name: 'no limits, every metric', req: { limit: -1, limitPerMetric: 0, metric: '' }, want: { limit: -1, limitPerMetric: 0, metric: '' } },
+    { name: 'limits and one metric', req: { limit: 3, limitPerMetric: 1, metric: 'node_load1' }, want: { limit: 3, limitPerMetric: 1, metric: 'node_load1' } },
+    { name: 'limits past int32 clamped', req: { limit: 2 ** 40, limitPerMetric: -(2 ** 40), metric: '' }, want: { limit: 2 ** 31 - 1, limitPerMetric: -(2 ** 31), metric: '' } },
+  ])('round-trips a MetricsMetadata request: $name', ({ req, want }) => {
+    expect(metricsMetadataRequestCodec.decode(metricsMetadataRequestCodec.encode(req))).toEqual(want);
+  });
+
+  it('round-trips a MetricsMetadata response, empty help and unknown type included', () => {
+    const metadata = [
+      { metricFamilyName: 'http_requests_total', type: 1, help: 'Requests ü.', unit: '' },
+      { metricFamilyName: 'http_requests_total', type: 1, help: 'Older help.', unit: '' },
+      { metricFamilyName: 'temp_celsius', type: 0, help: '', unit: 'celsius' },
+    ];
+    expect(metricsMetadataResponseCodec.decode(metricsMetadataResponseCodec.encode(metadata))).toEqual(metadata);
+    expect(metricsMetadataResponseCodec.decode(metricsMetadataResponseCodec.encode([]))).toEqual([]);
   });
 
   it('rejects an unknown matcher type on the wire with a ValidationError naming the label', () => {

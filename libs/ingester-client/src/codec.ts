@@ -6,6 +6,8 @@ import type {
   LabelNamesRequest,
   LabelValuesRequest,
   MatcherSpec,
+  MetricMetadata,
+  MetricsMetadataRequest,
   PushResult,
   QueryRequest,
   SeriesRequest,
@@ -177,4 +179,21 @@ export const allUserStatsResponseCodec = messageCodec<TenantUserStats[], { stats
   'AllUserStatsResponse',
   (all) => ({ stats: all.map((t) => ({ tenant: t.tenant, stats: userStatsToPb(t.stats) })) }),
   (m) => m.stats.map((t) => ({ tenant: t.tenant, stats: userStatsFromPb(t.stats) })),
+);
+
+/** The limits are int32 on the wire: larger ones mean "no limit" as much as the largest int32 does. */
+function clampInt32(n: number): number {
+  return Math.max(-0x80000000, Math.min(0x7fffffff, Math.trunc(n)));
+}
+
+export const metricsMetadataRequestCodec = messageCodec<MetricsMetadataRequest, { limit: number; limitPerMetric: number; metric: string }>(
+  'MetricsMetadataRequest',
+  (r) => ({ limit: clampInt32(r.limit), limitPerMetric: clampInt32(r.limitPerMetric), metric: r.metric }),
+  (m) => ({ limit: m.limit, limitPerMetric: m.limitPerMetric, metric: m.metric }),
+);
+
+export const metricsMetadataResponseCodec = messageCodec<MetricMetadata[], { metadata: MetricMetadata[] }>(
+  'MetricsMetadataResponse',
+  (metadata) => ({ metadata: metadata.map((m) => ({ metricFamilyName: m.metricFamilyName, type: m.type, help: m.help, unit: m.unit })) }),
+  (m) => m.metadata.map((e) => ({ metricFamilyName: e.metricFamilyName, type: e.type, help: e.help, unit: e.unit })),
 );

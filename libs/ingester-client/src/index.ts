@@ -7,6 +7,8 @@ export {
   LabelNamesRequest,
   LabelValuesRequest,
   MatcherSpec,
+  MetricMetadata,
+  MetricsMetadataRequest,
   PushResult,
   QueryRequest,
   SeriesChunks,

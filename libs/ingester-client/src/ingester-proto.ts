@@ -21,6 +21,7 @@ syntax = "proto3";
 //   rpc Series(SeriesRequest) returns (SeriesResponse);            // Mimir: MetricsForLabelMatchers
 //   rpc UserStats(UserStatsRequest) returns (UserStatsResponse);
 //   rpc AllUserStats(AllUserStatsRequest) returns (AllUserStatsResponse);
+//   rpc MetricsMetadata(MetricsMetadataRequest) returns (MetricsMetadataResponse);
 // A failed call ends with a gRPC status whose trailing metadata carries panoptes-error-kind,
 // panoptes-reason and panoptes-tenant, so the caller rebuilds the same typed error.
 package panoptes.ingester;
@@ -132,6 +133,28 @@ message TenantUserStats {
 message AllUserStatsResponse {
   repeated TenantUserStats stats = 1;
 }
+
+// Mimir's MetricsMetadataRequest: limit < 0 = no limit, 0 = nothing; limit_per_metric <= 0 = no
+// limit; metric "" = every metric family.
+message MetricsMetadataRequest {
+  int32 limit = 1;
+  int32 limit_per_metric = 2;
+  string metric = 3;
+}
+
+// One distinct metadata entry of a metric family. type: the remote write MetricMetadata.MetricType
+// number (0 unknown, 1 counter, 2 gauge, 3 histogram, 4 gaugehistogram, 5 summary, 6 info, 7 stateset).
+message MetricMetadata {
+  string metric_family_name = 1;
+  uint32 type = 2;
+  string help = 3;
+  string unit = 4;
+}
+
+// Entries grouped by metric family name, families in ascending name order.
+message MetricsMetadataResponse {
+  repeated MetricMetadata metadata = 1;
+}
 `;
 
 export const INGESTER_SERVICE_NAME = 'panoptes.ingester.Ingester';
@@ -145,6 +168,7 @@ export const INGESTER_METHOD_PATHS = {
   series: `/${INGESTER_SERVICE_NAME}/Series`,
   userStats: `/${INGESTER_SERVICE_NAME}/UserStats`,
   allUserStats: `/${INGESTER_SERVICE_NAME}/AllUserStats`,
+  metricsMetadata: `/${INGESTER_SERVICE_NAME}/MetricsMetadata`,
 } as const;
 
 // Parsed once per process; protobufjs' generated encoders/decoders are plain functions, safe to share.

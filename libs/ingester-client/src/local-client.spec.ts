@@ -44,6 +44,10 @@ describe('LocalIngesterClient answers exactly as IngesterClient over gRPC, on th
     api.seriesByTenant.set('t1', makeSeries(300, 3, 20));
     api.seriesByTenant.set('t2', makeSeries(4));
     api.statsByTenant.set('t1', { numSeries: 300, ingestionRate: 1.5, apiIngestionRate: 1.5, ruleIngestionRate: 0 });
+    api.metadataByTenant.set('t1', [
+      { metricFamilyName: 'http_requests_total', type: 1, help: 'Requests.', unit: '' },
+      { metricFamilyName: 'node_load1', type: 2, help: '1m load average.', unit: '' },
+    ]);
   });
 
   afterAll(async () => {
@@ -72,6 +76,10 @@ describe('LocalIngesterClient answers exactly as IngesterClient over gRPC, on th
     { name: 'series without matcher sets', call: (c) => c.series('t2', { minT: 0, maxT: 10_000, matcherSets: [] }) },
     { name: 'user stats', call: (c) => c.userStats('t1') },
     { name: 'all user stats', call: (c) => c.allUserStats() },
+    { name: 'metrics metadata', call: (c) => c.metricsMetadata('t1', { limit: -1, limitPerMetric: 0, metric: '' }) },
+    { name: 'metrics metadata of one metric', call: (c) => c.metricsMetadata('t1', { limit: 10, limitPerMetric: 1, metric: 'node_load1' }) },
+    { name: 'metrics metadata with limits beyond int32', call: async (c) => [await c.metricsMetadata('t1', { limit: 2 ** 40, limitPerMetric: -(2 ** 40), metric: '' }), api.lastRequest] },
+    { name: 'metrics metadata without a tenant', call: (c) => c.metricsMetadata('', { limit: -1, limitPerMetric: 0, metric: '' }) },
   ];
 
   it.each(CALLS)('$name', async ({ call }) => {

@@ -11,6 +11,8 @@ import {
   labelValuesRequestCodec,
   labelValuesResponseCodec,
   MessageCodec,
+  metricsMetadataRequestCodec,
+  metricsMetadataResponseCodec,
   pushResponseCodec,
   queryRequestCodec,
   seriesRequestCodec,
@@ -24,6 +26,8 @@ import type {
   LabelNamesRequest,
   LabelValuesRequest,
   MatcherSpec,
+  MetricMetadata,
+  MetricsMetadataRequest,
   PushResult,
   QueryRequest,
   SeriesChunks,
@@ -51,6 +55,11 @@ export interface IngesterApi {
   series(tenant: string, req: SeriesRequest): Promise<Labels[]>;
   userStats(tenant: string): Promise<UserStats>;
   allUserStats(): Promise<TenantUserStats[]>;
+  /**
+   * The tenant's metric metadata (Mimir's MetricsMetadata): distinct entries grouped by family,
+   * families in ascending name order, `limit` counting families from the first.
+   */
+  metricsMetadata(tenant: string, req: MetricsMetadataRequest): Promise<MetricMetadata[]>;
 }
 
 export interface IngesterServiceConfig {
@@ -98,6 +107,7 @@ export const ingesterServiceDefinition = {
   Series: method(INGESTER_METHOD_PATHS.series, seriesResponseCodec.encode),
   UserStats: method(INGESTER_METHOD_PATHS.userStats, userStatsResponseCodec.encode),
   AllUserStats: method(INGESTER_METHOD_PATHS.allUserStats, allUserStatsResponseCodec.encode),
+  MetricsMetadata: method(INGESTER_METHOD_PATHS.metricsMetadata, metricsMetadataResponseCodec.encode),
 } satisfies grpc.ServiceDefinition;
 
 /** Compiles wire matchers into `Matcher`s; an invalid regex is a `ValidationError` (400) naming it. */
@@ -184,6 +194,7 @@ export function registerIngesterService(
     Series: unary(INGESTER_METHOD_PATHS.series, decodeWith(seriesRequestCodec), (req, tenant) => api.series(tenant, seriesRequestOf(req))),
     UserStats: unary(INGESTER_METHOD_PATHS.userStats, identity, (_req, tenant) => api.userStats(tenant)),
     AllUserStats: unary(INGESTER_METHOD_PATHS.allUserStats, identity, () => api.allUserStats(), false),
+    MetricsMetadata: unary(INGESTER_METHOD_PATHS.metricsMetadata, decodeWith(metricsMetadataRequestCodec), (req, tenant) => api.metricsMetadata(tenant, req)),
   });
 }
 

@@ -82,3 +82,23 @@ export interface TenantUserStats {
   tenant: string;
   stats: UserStats;
 }
+
+/**
+ * Mimir's MetricsMetadataRequest. `limit`: most metric families (the first in name order);
+ * negative = no limit, 0 = none. `limitPerMetric`: most entries of one family; 0 or negative = no
+ * limit. `metric`: only this family; "" = every family.
+ */
+export interface MetricsMetadataRequest {
+  limit: number;
+  limitPerMetric: number;
+  metric: string;
+}
+
+/** One distinct metadata entry (type, help, unit) of a metric family. */
+export interface MetricMetadata {
+  metricFamilyName: string;
+  /** The remote write `MetricType` number: 0 unknown, 1 counter, 2 gauge, 3 histogram, 4 gaugehistogram, 5 summary, 6 info, 7 stateset. */
+  type: number;
+  help: string;
+  unit: string;
+}

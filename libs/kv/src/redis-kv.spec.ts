@@ -82,6 +82,22 @@ describeWithService('redis', 'RedisKv', (env) => {
       ac.abort();
     });
 
+    it('a watch delivers the keys written again after Redis lost its data (version counter restarted)', async () => {
+      const kv = open({ pollIntervalMs: 100 });
+      for (let i = 1; i <= 5; i++) await kv.cas('ring', () => ({ value: Buffer.from(`old-${i}`) }));
+      const ac = new AbortController();
+      const seen: Array<string | undefined> = [];
+      await kv.watchKey('ring', ac.signal, (v) => seen.push(v?.toString()));
+      expect(seen).toEqual(['old-5']);
+      // What a Redis restart without persistence does to the store: every key gone, the version
+      // counter too. The writers then write again, from version 1.
+      await removePrefix(prefix);
+      await eventually(() => seen[seen.length - 1] === undefined, 3000);
+      await kv.cas('ring', () => ({ value: Buffer.from('new-1') }));
+      await eventually(() => seen[seen.length - 1] === 'new-1', 3000);
+      ac.abort();
+    });
+
     it('operations fail with UnavailableError when Redis cannot be reached', async () => {
       const kv = open({ addr: '127.0.0.1:1', requestTimeoutMs: 300, dialTimeoutMs: 200 });
       const err = await kv.get('k').catch((e: unknown) => e);

@@ -141,8 +141,9 @@ interface Watcher {
  *
  * Watches: a change is published on `<prefix>~kv/changes` (the message is the key) by the same
  * script that commits it; each watcher re-reads the key and delivers it if its version is newer
- * than the last one it delivered. A poll every `pollIntervalMs` re-reads everything watched, so a
- * message lost during a reconnect only delays delivery.
+ * than the last one it delivered (or lower: Redis lost its data and the counter started again). A
+ * poll every `pollIntervalMs` re-reads everything watched, so a message lost during a reconnect
+ * only delays delivery.
  *
  * Connection loss: commands fail with `UnavailableError` after `requestTimeoutMs`; ioredis keeps
  * reconnecting in the background. A subscription that was established is restored by ioredis
@@ -357,7 +358,11 @@ export class RedisKv implements KvStore {
       // First read of a key: a plain key watch reports even a missing key; a prefix watch does not.
       deliver = exists || !watcher.prefix;
     } else if (exists) {
-      deliver = current.version > seen.version;
+      // Reads of one watcher are sequential, so versions only grow while Redis keeps its data;
+      // a lower version means Redis lost it (restart without persistence, failover to an empty
+      // replica) and the key was written again from 1: deliver it, or the watcher would ignore
+      // every change until the counter passed the old version.
+      deliver = current.version !== seen.version;
     } else {
       deliver = seen.exists;
     }

@@ -625,9 +625,11 @@ export async function buildModules(
     const cachedBucket = cachingBlocksBucket(bucket, blocksCaches.caches, blocksCachingConfigOf(config.blocksStorage.bucketStore), log(component), registry);
     const closeCaches = new FunctionService(`${component}-blocks-caches`, { stopping: () => blocksCaches.close() });
     const loader = new BucketIndexLoader(defaultBucketIndexLoaderConfig(), cachedBucket, clock, log(component), registry);
+    // The ingesters are also where metric metadata lives (`/api/v1/metadata`).
+    const ingesters = new IngestersQueryable(storage, topology, pool, clock, log(component), registry);
     const queryable = new MergedQueryable(
       storage,
-      new IngestersQueryable(storage, topology, pool, clock, log(component), registry),
+      ingesters,
       new BlocksQueryable(storage, cachedBucket, loader, clock, log(component), registry, bucket),
       log(component),
       registry,
@@ -636,14 +638,14 @@ export async function buildModules(
     // the blocks later. The compactor below swaps in its own store when it runs in this process.
     queryable.setSeriesDeletions(new SeriesDeletionStore(defaultSeriesDeletionStoreConfig(), bucket, clock, log(component)));
     const engine = { ...defaultEngineConfig(), timeoutMs: c.timeoutMs, maxSamples: c.maxSamples, lookbackDeltaMs: c.lookbackDeltaMs, noStepSubqueryIntervalMs: c.defaultEvaluationIntervalMs };
-    return { queryable, engine, closeCaches };
+    return { queryable, engine, closeCaches, metadata: ingesters };
   };
 
   let localQuerier: Querier | undefined;
   component('querier', ['ingester-ring', 'ingester-partition-ring', 'ingester-clients', 'bucket'], () => {
     const c = config.querier;
     const limits = tenantLimits();
-    const { queryable, engine, closeCaches } = storageQueryable('querier');
+    const { queryable, engine, closeCaches, metadata } = storageQueryable('querier');
     const querier = new Querier(
       {
         engine,
@@ -651,7 +653,7 @@ export async function buildModules(
         limits: { ...defaultPromApiLimits(), cardinalityAnalysisEnabled: c.cardinalityAnalysisEnabled },
       },
       queryable,
-      undefined,
+      metadata,
       // Per tenant (runtime overrides): the series limit; the chunk limits are the querier's own.
       (tenant) => ({
         maxFetchedSeriesPerQuery: limits.forTenant(tenant).maxFetchedSeriesPerQuery,

@@ -170,7 +170,7 @@ describe('metadata', () => {
   });
 
   it.each<[string, string, string[], number]>([
-    ['limit counts metrics', 'limit=2', ['http_requests_total', 'up'], 3],
+    ['limit counts metrics, the first by name', 'limit=2', ['go_gc_seconds', 'http_requests_total'], 3],
     ['limit=0 returns none', 'limit=0', [], 0],
     ['limit_per_metric counts entries of a metric', 'limit_per_metric=1', ['go_gc_seconds', 'http_requests_total', 'up'], 3],
     ['metric selects one metric', 'metric=up', ['up'], 1],

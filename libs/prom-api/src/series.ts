@@ -115,8 +115,8 @@ function metadataLimit(params: ApiParams, name: string): number {
 /**
  * `GET /api/v1/metadata`: limit, limit_per_metric, metric. `{}` without a metadata source.
  * Entries are deduplicated (replicas report the same), limits applied as Mimir applies them
- * (`limit` counts metrics, `limit_per_metric` entries of one metric when > 0); metrics come out
- * sorted, as Go writes a map.
+ * (`limit` counts metrics, the first by name; `limit_per_metric` entries of one metric when > 0);
+ * metrics come out sorted, as Go writes a map.
  */
 export function metadata(params: ApiParams, ctx: PromApiContext): Promise<ApiResponse> {
   return respond(ctx, 'metadata', async () => {
@@ -124,7 +124,9 @@ export function metadata(params: ApiParams, ctx: PromApiContext): Promise<ApiRes
     const limitPerMetric = metadataLimit(params, 'limit_per_metric');
     const metric = formValue(params, 'metric');
     if (!ctx.metadata) return successResponse('{}');
-    const entries = await ctx.metadata.metricMetadata(ctx.tenant, { limit, limitPerMetric, metric }, ctx.signal);
+    // Stable sort by metric: `limit` keeps the first metrics by name (Prometheus keeps arbitrary
+    // ones, in Go map order), whatever order the source answered in.
+    const entries = [...(await ctx.metadata.metricMetadata(ctx.tenant, { limit, limitPerMetric, metric }, ctx.signal))].sort((a, b) => compareUtf8(a.metric, b.metric));
     const byMetric = new Map<string, MetricMetadataEntry[]>();
     const seen = new Set<string>();
     for (const e of entries) {

@@ -115,11 +115,15 @@ export interface TruncateResult {
  * - Completed chunks are immutable; queries and block cuts get copies of the open head chunk.
  * - Refs ascend and are never reused; a ref is valid until `truncate` collects its series, so use
  *   refs from `getOrCreateSeries` before the next `truncate`.
- * - Samples older than `max(maxTime - blockRangeMs/2, last truncation point)` are refused, so a
- *   block range behind that point can be cut while appends go on. With an out-of-order window W,
- *   such samples are stored out of order if not older than `maxTime - W`, the last truncation
- *   point, and the end of the last block cut (so no accepted sample falls into a range already
- *   cut, where `truncate` would drop it).
+ * - Samples older than `max(maxTime - blockRangeMs/2, last truncation point, end of the last block
+ *   cut)` are refused, so a block range behind that point can be cut while appends go on, and no
+ *   accepted sample falls into a range already cut (where no later block would hold it and
+ *   `truncate` would drop it). A forced cut (flush) ends just after the newest sample, so samples
+ *   newer than it are still accepted. With an out-of-order window W, samples older than the
+ *   series' newest or than `maxTime - blockRangeMs/2` are stored out of order if not older than
+ *   `maxTime - W`, the last truncation point, and the end of the last block cut.
+ * - No in-order chunk spans the end of the last block cut: `truncate` at that point drops exactly
+ *   the samples that are in blocks.
  * - A timestamp is stored at most once per series, in order or out of order; queries and block
  *   cuts merge both into sorted, disjoint chunks.
  *
@@ -135,7 +139,7 @@ export class Head implements AppendTarget {
   private maxT = -Infinity;
   /** Samples below this were truncated (they are in a block already): appends are refused. */
   private truncatedBefore = -Infinity;
-  /** End of the last block cut (ms): out-of-order samples below it are refused. */
+  /** End of the last block cut (ms, exclusive): samples below it are refused. */
   private cutBefore = -Infinity;
   /** Out-of-order window (ms); 0 disables out-of-order ingestion. */
   private readonly oooWindow: number;
@@ -182,6 +186,19 @@ export class Head implements AppendTarget {
   /** Newest sample timestamp ever appended (ms); -Infinity before the first. */
   get maxTime(): number {
     return this.maxT;
+  }
+
+  /** End (ms, exclusive) of the last block cut from this head, or -Infinity: older samples are refused. */
+  get cutEnd(): number {
+    return this.cutBefore;
+  }
+
+  /**
+   * Records that every sample older than `t` ms is in a block already (cut before a restart whose
+   * snapshot predates the cut): appends older than it are refused from now on, as after `cutBlock`.
+   */
+  markCut(t: number): void {
+    if (t > this.cutBefore) this.cutBefore = t;
   }
 
   /**
@@ -242,14 +259,14 @@ export class Head implements AppendTarget {
 
   /**
    * A batch appender. Its min valid time is fixed now, as Prometheus' appender does:
-   * `max(maxTime - blockRangeMs/2, last truncation point)`.
+   * `max(maxTime - blockRangeMs/2, last truncation point, end of the last block cut)`.
    */
   appender(): HeadAppender {
     return new HeadAppender(this, this.appendableMinValidTime(), this.config.maxAppendErrors);
   }
 
   private appendableMinValidTime(): number {
-    return max(this.maxT - this.config.blockRangeMs / 2, this.truncatedBefore);
+    return max(this.maxT - this.config.blockRangeMs / 2, this.truncatedBefore, this.cutBefore);
   }
 
   /** @internal Called by `HeadAppender`; see its rules. */
@@ -273,7 +290,10 @@ export class Head implements AppendTarget {
     const n = p.count[i];
     if (n > 0) {
       const range = this.config.blockRangeMs;
-      if (n >= this.config.chunkMaxSamples || t >= (floor(p.firstT[i] / range) + 1) * range) this.writer.cut(p, i);
+      const firstT = p.firstT[i];
+      const cut = this.cutBefore;
+      // Never across a block boundary, nor across the end of a forced (unaligned) cut.
+      if (n >= this.config.chunkMaxSamples || t >= (floor(firstT / range) + 1) * range || (firstT < cut && t >= cut)) this.writer.cut(p, i);
     }
     this.writer.append(p, i, t, hi, lo);
     if (t > this.maxT) this.maxT = t;
@@ -331,7 +351,7 @@ export class Head implements AppendTarget {
         break;
       case AppendOutcome.tooOld:
         if (this.oooWindow === 0) {
-          message = `sample for ${of} at ${at} is too old: the head accepts samples from ${minValidTime} ms${fmtTime(minValidTime)} on (newest sample minus half the block range, or the last truncation); older data can only be backfilled as blocks`;
+          message = `sample for ${of} at ${at} is too old: the head accepts samples from ${minValidTime} ms${fmtTime(minValidTime)} on (newest sample minus half the block range, or the end of the last block cut or truncation); older data can only be backfilled as blocks`;
         } else {
           const from = this.oooMinValidTime();
           message = `sample for ${of} at ${at} is too old: with the out-of-order window of ${this.oooWindow} ms the head accepts samples from ${from} ms${fmtTime(from)} on (newest sample minus the window, or the end of the last block cut or truncation); older data can only be backfilled as blocks`;
@@ -396,7 +416,9 @@ export class Head implements AppendTarget {
    * meta, or undefined when the range holds no sample. Chunks entirely in the range are written as
    * they are; chunks crossing its edges, and chunks merged with out-of-order samples, are
    * re-encoded with only their samples inside. The head keeps everything: `truncate` drops it
-   * afterwards; out-of-order samples older than `maxT` are refused from now on.
+   * afterwards; samples older than `maxT` are refused from now on (in order or out of order), so
+   * `maxT` may be any time up to just after the newest sample (a forced cut: later samples are
+   * still accepted, into chunks that start at `maxT`).
    */
   async cutBlock(minT: number, maxT: number, dir: string, options: CutBlockOptions = {}): Promise<BlockMeta | undefined> {
     // Snapshot synchronously: completed chunks are immutable, head chunks are copied.

@@ -56,6 +56,9 @@ class FakeIngester implements IngesterApi {
   async allUserStats(): Promise<[]> {
     return [];
   }
+  async metricsMetadata(): Promise<[]> {
+    return [];
+  }
 
   /** Every series received, as `{…}` strings, in arrival order. */
   receivedSeries(): string[] {

@@ -1,5 +1,6 @@
 export * from './ingester';
 export * from './tenant-db';
+export * from './metric-metadata';
 export {
   BlockShipper,
   BlockShipperConfig,

@@ -5,6 +5,8 @@ import {
   IngesterApi,
   LabelNamesRequest,
   LabelValuesRequest,
+  MetricMetadata,
+  MetricsMetadataRequest,
   PushResult,
   QueryRequest,
   SeriesChunks,
@@ -95,6 +97,11 @@ export class IngesterGrpcApi implements IngesterApi {
     if (tracker === undefined) this.rates.set(tenant, (tracker = new RateTracker()));
     const rate = tracker.update(db.appendedTotal, this.clock.now());
     return { numSeries: db.head.numSeries, ingestionRate: rate, apiIngestionRate: rate, ruleIngestionRate: 0 };
+  }
+
+  async metricsMetadata(tenant: string, req: MetricsMetadataRequest): Promise<MetricMetadata[]> {
+    this.ingester.checkRunning();
+    return this.ingester.tenant(tenant)?.metadata.list(req) ?? [];
   }
 
   async allUserStats(): Promise<TenantUserStats[]> {

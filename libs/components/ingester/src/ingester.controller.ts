@@ -54,6 +54,7 @@ export class IngesterController {
    * `{"timestamp": <unix seconds it became INACTIVE>}`.
    */
   @Post('prepare-partition-downscale')
+  @HttpCode(200) // as Mimir answers it (Nest's default for a POST is 201)
   async preparePartitionDownscale(): Promise<{ timestamp: number }> {
     return { timestamp: Math.floor((await this.requirePartition().prepareDownscale(true)) / 1000) };
   }

@@ -143,6 +143,8 @@ export class Ingester extends Service {
     let db = this.tenants.get(tenant);
     if (db === undefined) {
       db = TenantDb.create(tenant, this.config.head, this.logger.with({ tenant }), this.labelStrings);
+      // A tenant with local blocks but no head (none in the snapshot): refuse what was cut.
+      if (!this.replaying) this.compactor?.markCuts([db]);
       this.tenants.set(tenant, db);
     }
     return db;
@@ -157,8 +159,10 @@ export class Ingester extends Service {
   prepareShutdown = false;
 
   /**
-   * Cuts every head into blocks (the open range too), uploads them and truncates the heads
-   * (`POST /ingester/flush`, and shutdown after prepare-shutdown).
+   * Cuts every head into blocks up to its newest sample (the open range too) and uploads them
+   * (`POST /ingester/flush`, and shutdown after prepare-shutdown). The heads keep accepting samples
+   * newer than what was cut, and keep the flushed data for queries until the retention period
+   * has passed (see `HeadCompactor`).
    */
   async flush(): Promise<CompactionResult> {
     if (this.compactor === undefined) return { blocksCut: 0, blocksShipped: 0, shipFailures: 0 };
@@ -168,7 +172,10 @@ export class Ingester extends Service {
   protected override async starting(signal: AbortSignal): Promise<void> {
     const loaded = this.durability.load ? await this.durability.load(this) : undefined;
     if (this.compactor) await this.compactor.init();
-    if (this.consumer === undefined) return;
+    if (this.consumer === undefined) {
+      this.compactor?.markCuts(this.tenants.values());
+      return;
+    }
     const from: StartPosition = loaded ?? 'committed';
     const consumer = this.consumer;
     // A topic just created or grown may not have a partition leader yet (Kafka answers "not the
@@ -191,6 +198,8 @@ export class Ingester extends Service {
     } finally {
       this.replaying = false;
     }
+    // After the replay, not before: replayed samples already cut stay queryable from the head.
+    this.compactor?.markCuts(this.tenants.values());
     this.logger.info('ingest partition replayed', {
       component: 'ingester',
       partition: this.consumer.partition,

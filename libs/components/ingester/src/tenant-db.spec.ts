@@ -89,13 +89,13 @@ describe('TenantDb', () => {
     expect(result.error).toBeUndefined();
   });
 
-  it('keeps the newest metadata per metric family', () => {
+  it('keeps the metadata a request carries, by metric family', () => {
     const db = newDb();
     const body = encodeWriteRequestV1({
       timeseries: [],
       metadata: [{ type: 1, metricFamilyName: 'http_requests_total', help: 'Requests.', unit: '' }],
     });
     db.append(new RemoteWriteDecoder().decode(body, 1), NO_LIMITS);
-    expect(db.metadata.get('http_requests_total')).toEqual({ type: 1, help: 'Requests.', unit: '' });
+    expect(db.metadata.list({ limit: -1, limitPerMetric: 0, metric: '' })).toEqual([{ metricFamilyName: 'http_requests_total', type: 1, help: 'Requests.', unit: '' }]);
   });
 });

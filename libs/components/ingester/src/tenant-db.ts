@@ -1,9 +1,10 @@
 import { Registry } from 'prom-client';
 import { ValidationError } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
-import { DecodedWriteRequest, LABEL_REF_STRIDE, MetricType, seriesHash53 } from '@panoptes/proto';
+import { DecodedWriteRequest, LABEL_REF_STRIDE, seriesHash53 } from '@panoptes/proto';
 import { AppendSummary, Head, HeadAppender, HeadConfig } from '@panoptes/tsdb';
 import { LabelStringCache } from './label-string-cache';
+import { MetricMetadataStore } from './metric-metadata';
 
 /** Series limits of one tenant on this ingester (already divided among ingesters/partitions). */
 export interface LocalSeriesLimits {
@@ -11,13 +12,6 @@ export interface LocalSeriesLimits {
   maxSeries: number;
   /** In-memory series per metric name on this ingester; 0 = no limit. */
   maxSeriesPerMetric: number;
-}
-
-/** Metadata kept per metric family (the newest received wins). */
-export interface FamilyMetadata {
-  type: MetricType;
-  help: string;
-  unit: string;
 }
 
 /** What an append of a decoded request did, including refusals by the series limits. */
@@ -38,7 +32,8 @@ const MAX_LIMIT_ERRORS = 3;
  * are found from the label bytes (no strings), new ones are created from strings once.
  */
 export class TenantDb {
-  readonly metadata = new Map<string, FamilyMetadata>();
+  /** Metric metadata from remote write (1.0 request metadata, 2.0 per-series metadata, OTLP). */
+  readonly metadata = new MetricMetadataStore();
   /** Samples appended since this process started (for ingestion rates). */
   appendedTotal = 0;
   /** Series per metric name, for the per-metric limit (rebuilt after truncation). */
@@ -87,7 +82,7 @@ export class TenantDb {
     }
     for (let m = 0; m < req.metadataCount; m++) {
       const md = req.metadata(m);
-      if (md.metricFamilyName !== '') this.metadata.set(md.metricFamilyName, { type: md.type, help: md.help, unit: md.unit });
+      this.metadata.add(md.metricFamilyName, md.type, md.help, md.unit);
     }
     return withLimitRejections(app, limitRejected, limitErrors, this.tenant);
   }

@@ -1,6 +1,6 @@
 import type { Labels } from '@panoptes/block-formats';
 import { nopLogger } from '@panoptes/log';
-import { defaultPromApiConfig, defaultPromApiLimits } from '@panoptes/prom-api';
+import { type MetadataSource, defaultPromApiConfig, defaultPromApiLimits } from '@panoptes/prom-api';
 import { type StoredSeries, defaultEngineConfig } from '@panoptes/promql';
 import type { Matcher } from '@panoptes/tsdb';
 import { Registry } from 'prom-client';
@@ -42,12 +42,12 @@ function series(instance: string): StoredSeries {
   return { labels, chunks: [xorChunk(samplesBetween(T0, T0 + 9 * STEP, STEP))] };
 }
 
-function newQuerier(limits?: (tenant: string) => QueryLimits) {
+function newQuerier(limits?: (tenant: string) => QueryLimits, metadata?: MetadataSource) {
   const registry = new Registry();
   const q = new Querier(
     { engine: defaultEngineConfig(), api: defaultPromApiConfig(), limits: defaultPromApiLimits() },
     new MemoryStorage([series('a'), series('b')]),
-    undefined,
+    metadata,
     limits,
     nopLogger,
     registry,
@@ -63,6 +63,20 @@ const rangeQuery = (tenant: string, query: string) => ({
 });
 
 describe('Querier', () => {
+  it('answers /api/v1/metadata from its metadata source, for the tenant of the request', async () => {
+    const asked: unknown[] = [];
+    const metadata: MetadataSource = {
+      metricMetadata: async (tenant, request) => {
+        asked.push({ tenant, ...request });
+        return [{ metric: 'm', type: 'gauge', help: 'An m.', unit: '' }];
+      },
+    };
+    const { q } = newQuerier(undefined, metadata);
+    const res = await q.handle({ tenant: 't', path: '/api/v1/metadata', method: 'GET', params: new URLSearchParams({ metric: 'm' }) });
+    expect([res.status, JSON.parse(res.body)]).toEqual([200, { status: 'success', data: { m: [{ type: 'gauge', help: 'An m.', unit: '' }] } }]);
+    expect(asked).toEqual([{ tenant: 't', limit: -1, limitPerMetric: -1, metric: 'm' }]);
+  });
+
   it('reports the samples the engine read and its peak in X-Panoptes-Querier-Stats', async () => {
     const { q } = newQuerier();
     const res = await q.handle(rangeQuery('t', 'sum(m)'));

@@ -8,6 +8,8 @@ import { IngesterApi, IngesterServiceConfig, registerIngesterService } from '../
 import type {
   LabelNamesRequest,
   LabelValuesRequest,
+  MetricMetadata,
+  MetricsMetadataRequest,
   PushResult,
   QueryRequest,
   SeriesChunks,
@@ -24,6 +26,8 @@ export class FakeIngesterApi implements IngesterApi {
   readonly pushes: { tenant: string; body: Buffer }[] = [];
   readonly seriesByTenant = new Map<string, SeriesChunks[]>();
   readonly statsByTenant = new Map<string, UserStats>();
+  /** Metadata entries per tenant, answered as they are (families in the order given). */
+  readonly metadataByTenant = new Map<string, MetricMetadata[]>();
   /** Thrown by every method when set. */
   failure: unknown;
   /** Thrown by querySeries after it yielded this many series. */
@@ -95,6 +99,12 @@ export class FakeIngesterApi implements IngesterApi {
   async allUserStats(): Promise<TenantUserStats[]> {
     this.check();
     return [...this.statsByTenant].map(([tenant, stats]) => ({ tenant, stats }));
+  }
+
+  async metricsMetadata(tenant: string, req: MetricsMetadataRequest): Promise<MetricMetadata[]> {
+    this.check();
+    this.lastRequest = req;
+    return (this.metadataByTenant.get(tenant) ?? []).filter((m) => req.metric === '' || m.metricFamilyName === req.metric);
   }
 
   private *matching(tenant: string, matchers: readonly Matcher[]): Generator<SeriesChunks> {

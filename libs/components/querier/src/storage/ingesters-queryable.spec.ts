@@ -7,7 +7,7 @@ import { Matcher } from '@panoptes/tsdb';
 import { Registry } from 'prom-client';
 import { defaultQuerierStorageConfig, type QuerierStorageConfig } from './config';
 import type { IngesterReadPlan, IngesterReadTopology, IngesterReplica } from './ingester-topology';
-import { IngestersQueryable } from './ingesters-queryable';
+import { IngestersQueryable, metricTypeName } from './ingesters-queryable';
 import { xorChunk, samplesBetween } from './testing/blocks';
 import { FakeIngester } from './testing/fake-ingester';
 
@@ -70,6 +70,7 @@ describe('IngestersQueryable against real gRPC ingesters', () => {
   beforeEach(() => {
     for (const ing of ingesters) {
       ing.seriesByTenant.clear();
+      ing.metadataByTenant.clear();
       ing.requests.length = 0;
       ing.failure = undefined;
     }
@@ -187,6 +188,75 @@ describe('IngestersQueryable against real gRPC ingesters', () => {
       const err = await collect(queryable().querier('t1', T - HOUR, NOW).select(byName('up'), hints())).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LimitError);
       expect(ingesters[0].requests.length + ingesters[1].requests.length).toBe(1);
+    });
+  });
+
+  describe('metric metadata', () => {
+    const ALL = { limit: -1, limitPerMetric: -1, metric: '' };
+    const md = (metricFamilyName: string, type: number, help: string, unit = '') => ({ metricFamilyName, type, help, unit });
+    const entry = (metric: string, type: string, help: string, unit = '') => ({ metric, type, help, unit });
+
+    it('merges the replicas\' entries into one list: deduplicated, by metric in name order, types named as Prometheus names them', async () => {
+      ingesters[0].holdsMetadata('t1', [md('node_load1', 2, 'Load.'), md('up_total', 1, 'Ups.')]);
+      ingesters[1].holdsMetadata('t1', [md('node_load1', 2, 'Load.'), md('node_load1', 2, 'Older load.'), md('up_total', 1, 'Ups.')]);
+      ingesters[2].holdsMetadata('t1', [md('b_bytes', 7, 'A state set.', 'bytes'), md('up_total', 1, 'Ups.')]);
+      ingesters[2].holdsMetadata('t2', [md('other', 2, 'Another tenant.')]);
+      expect(await queryable().metricMetadata('t1', ALL)).toEqual([
+        entry('b_bytes', 'stateset', 'A state set.', 'bytes'),
+        entry('node_load1', 'gauge', 'Load.'),
+        entry('node_load1', 'gauge', 'Older load.'),
+        entry('up_total', 'counter', 'Ups.'),
+      ]);
+      for (const ing of ingesters) expect(ing.requests).toEqual([{ method: 'metrics_metadata', tenant: 't1', req: ALL }]);
+    });
+
+    it.each([
+      { name: 'limit keeps the first metrics by name over every ingester', req: { ...ALL, limit: 2 }, want: [entry('a', 'gauge', 'A.'), entry('b', 'gauge', 'B.'), entry('b', 'gauge', 'B2.')] },
+      { name: 'limit_per_metric keeps the first entries of each metric', req: { ...ALL, limitPerMetric: 1 }, want: ['a', 'b', 'c', 'd'].map((n) => entry(n, 'gauge', `${n.toUpperCase()}.`)) },
+      { name: 'metric keeps that metric alone', req: { ...ALL, metric: 'c' }, want: [entry('c', 'gauge', 'C.')] },
+      { name: 'limit 0 answers nothing without asking', req: { ...ALL, limit: 0 }, want: [] },
+    ])('applies the limits: $name', async ({ req, want }) => {
+      ingesters[0].holdsMetadata('t1', [md('a', 2, 'A.'), md('c', 2, 'C.')]);
+      ingesters[1].holdsMetadata('t1', [md('b', 2, 'B.'), md('b', 2, 'B2.'), md('d', 2, 'D.')]);
+      expect(await queryable().metricMetadata('t1', req)).toEqual(want);
+      if (req.limit === 0) for (const ing of ingesters) expect(ing.requests).toEqual([]);
+    });
+
+    it('tolerates the failures replication allows and is unavailable beyond them', async () => {
+      for (const ing of ingesters) ing.holdsMetadata('t1', [md('up', 2, 'Up.')]);
+      ingesters[0].failure = new UnavailableError('ingester_stopping', 'ingester is stopping');
+      expect(await queryable().metricMetadata('t1', ALL)).toEqual([entry('up', 'gauge', 'Up.')]);
+      ingesters[1].failure = ingesters[0].failure;
+      const err = await queryable().metricMetadata('t1', ALL).catch((e: unknown) => e);
+      expect(err).toMatchObject({ reason: 'ingesters_unavailable', tenant: 't1', message: expect.stringContaining('2 of 3 ingesters failed metrics_metadata') });
+    });
+
+    it('asks one owner of each partition in ingest-log mode', async () => {
+      topology.plan = {
+        kind: 'partitions',
+        partitions: [
+          { id: 0, owners: [replicas[0], replicas[1]] },
+          { id: 1, owners: [replicas[2]] },
+        ],
+      };
+      for (const i of [0, 1]) ingesters[i].holdsMetadata('t1', [md('up', 2, 'Up.')]);
+      ingesters[2].holdsMetadata('t1', [md('node_load1', 2, 'Load.')]);
+      expect(await queryable().metricMetadata('t1', ALL)).toEqual([entry('node_load1', 'gauge', 'Load.'), entry('up', 'gauge', 'Up.')]);
+      expect(ingesters[0].requests.length + ingesters[1].requests.length).toBe(1);
+    });
+
+    it.each([
+      { type: 0, name: 'unknown' },
+      { type: 1, name: 'counter' },
+      { type: 2, name: 'gauge' },
+      { type: 3, name: 'histogram' },
+      { type: 4, name: 'gaugehistogram' },
+      { type: 5, name: 'summary' },
+      { type: 6, name: 'info' },
+      { type: 7, name: 'stateset' },
+      { type: 42, name: 'unknown' },
+    ])('names remote write type $type "$name"', ({ type, name }) => {
+      expect(metricTypeName(type)).toBe(name);
     });
   });
 

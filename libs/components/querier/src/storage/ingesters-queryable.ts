@@ -1,7 +1,8 @@
-import { compareLabels } from '@panoptes/block-formats';
+import { compareLabels, compareUtf8 } from '@panoptes/block-formats';
 import { type Clock, errorMessage, isPanoptesError, type PanoptesError, reasonOf, UnavailableError } from '@panoptes/common';
-import type { SeriesChunks, TimeRange } from '@panoptes/ingester-client';
+import type { MetricMetadata, SeriesChunks, TimeRange } from '@panoptes/ingester-client';
 import type { Logger } from '@panoptes/log';
+import type { MetadataRequest, MetadataSource, MetricMetadataEntry } from '@panoptes/prom-api';
 import type { EncodedChunk, SelectHints, StoredSeries } from '@panoptes/promql';
 import type { Matcher } from '@panoptes/tsdb';
 import { Counter, type Registry } from 'prom-client';
@@ -25,8 +26,9 @@ const isRequestError = (err: unknown): err is PanoptesError => isPanoptesError(e
  * replication factor allows; in ingest-log mode one owner per partition, falling back to the next
  * owner when one fails. Answers are merged by label set (RF copies become one series, identical
  * chunks kept once). Only the part of a query newer than now − `queryIngestersWithinMs` is asked.
+ * It is also the querier's metric metadata source: metadata lives only in the ingesters (as in Mimir).
  */
-export class IngestersQueryable implements StorageQueryable {
+export class IngestersQueryable implements StorageQueryable, MetadataSource {
   private readonly fetched: FetchMetrics;
   private readonly failures: Counter<'operation' | 'reason'>;
   // Spreads ingest-log reads over the owners of each partition.
@@ -85,6 +87,20 @@ export class IngestersQueryable implements StorageQueryable {
       },
       warnings: () => [],
     };
+  }
+
+  /**
+   * `/api/v1/metadata` from the ingesters (Mimir's MetricsMetadata fan-out): the same ingesters a
+   * query reads, the same failure tolerance. Entries are deduplicated (replicas and partitions
+   * repeat them), grouped by metric in ascending name order; `limit` keeps the first metrics by
+   * name (each ingester sends its first `limit`, so the union's first `limit` are the true ones),
+   * `limitPerMetric` the first entries of a metric as the ingesters rank them (newest first).
+   */
+  async metricMetadata(tenant: string, request: MetadataRequest, signal?: AbortSignal): Promise<MetricMetadataEntry[]> {
+    if (request.limit === 0) return [];
+    const limiter = new QueryLimiter(tenant, this.config, (reason) => this.fetched.rejected.inc({ reason }));
+    const answers = await this.run('metrics_metadata', (c, _, s) => c.metricsMetadata(tenant, request, { signal: s }), limiter, signal);
+    return mergeMetadata(answers, request);
   }
 
   private async select(tenant: string, range: TimeRange, matchers: readonly Matcher[], limiter: QueryLimiter, signal?: AbortSignal): Promise<StoredSeries[]> {
@@ -232,6 +248,37 @@ export class IngestersQueryable implements StorageQueryable {
       { tenant: limiter.tenant, cause: last },
     );
   }
+}
+
+// Remote write MetricMetadata.MetricType numbers as Prometheus's API names them (model.MetricType).
+const METRIC_TYPE_NAMES = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset'];
+
+/** The metric type name of a remote write type number; numbers it does not know are `unknown`. */
+export function metricTypeName(type: number): string {
+  return METRIC_TYPE_NAMES[type] ?? 'unknown';
+}
+
+/** Several ingesters' metadata answers as one list, deduplicated, grouped by metric in name order, limits applied. */
+function mergeMetadata(answers: readonly (readonly MetricMetadata[])[], request: MetadataRequest): MetricMetadataEntry[] {
+  const byMetric = new Map<string, Map<string, MetricMetadataEntry>>();
+  for (const answer of answers) {
+    for (const m of answer) {
+      if (request.metric !== '' && m.metricFamilyName !== request.metric) continue;
+      const entry = { metric: m.metricFamilyName, type: metricTypeName(m.type), help: m.help, unit: m.unit };
+      let entries = byMetric.get(entry.metric);
+      if (entries === undefined) byMetric.set(entry.metric, (entries = new Map()));
+      const key = `${entry.type}\u0000${entry.unit}\u0000${entry.help}`;
+      if (!entries.has(key)) entries.set(key, entry);
+    }
+  }
+  let names = [...byMetric.keys()].sort(compareUtf8);
+  if (request.limit > 0) names = names.slice(0, request.limit);
+  const out: MetricMetadataEntry[] = [];
+  for (const name of names) {
+    const entries = [...byMetric.get(name)!.values()];
+    out.push(...(request.limitPerMetric > 0 ? entries.slice(0, request.limitPerMetric) : entries));
+  }
+  return out;
 }
 
 /** `chunks` ordered by (minT, maxT), as the engine reads them; the array itself when it already is. */

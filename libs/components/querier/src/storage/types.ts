@@ -1,5 +1,15 @@
 import type { Labels } from '@panoptes/block-formats';
-import type { IngesterCallOptions, LabelNamesRequest, LabelValuesRequest, MatcherSpec, QueryRequest, SeriesChunks, SeriesRequest } from '@panoptes/ingester-client';
+import type {
+  IngesterCallOptions,
+  LabelNamesRequest,
+  LabelValuesRequest,
+  MatcherSpec,
+  MetricMetadata,
+  MetricsMetadataRequest,
+  QueryRequest,
+  SeriesChunks,
+  SeriesRequest,
+} from '@panoptes/ingester-client';
 import type { Queryable, SelectHints, SeriesQuerier, StoredSeries } from '@panoptes/promql';
 import type { Matcher } from '@panoptes/tsdb';
 import type { QueryLimiter } from './limiter';
@@ -23,6 +33,7 @@ export interface IngesterQueryClient {
   labelNames(tenant: string, req: LabelNamesRequest<MatcherSpec>, options?: IngesterCallOptions): Promise<string[]>;
   labelValues(tenant: string, req: LabelValuesRequest<MatcherSpec>, options?: IngesterCallOptions): Promise<string[]>;
   series(tenant: string, req: SeriesRequest<MatcherSpec>, options?: IngesterCallOptions): Promise<Labels[]>;
+  metricsMetadata(tenant: string, req: MetricsMetadataRequest, options?: IngesterCallOptions): Promise<MetricMetadata[]>;
 }
 
 /** Clients by address: `IngesterClientPool` of @panoptes/ingester-client. */

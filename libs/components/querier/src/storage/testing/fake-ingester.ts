@@ -4,6 +4,8 @@ import {
   type IngesterApi,
   type LabelNamesRequest,
   type LabelValuesRequest,
+  type MetricMetadata,
+  type MetricsMetadataRequest,
   type PushResult,
   type QueryRequest,
   registerIngesterService,
@@ -22,6 +24,8 @@ const matchesAll = (labels: Labels, matchers: readonly Matcher[]): boolean => ma
 /** One ingester's series per tenant; records the requests it gets; fails every call while `failure` is set. */
 export class FakeIngester implements IngesterApi {
   readonly seriesByTenant = new Map<string, SeriesChunks[]>();
+  /** Metadata entries per tenant, grouped by family in name order (as an ingester holds them). */
+  readonly metadataByTenant = new Map<string, MetricMetadata[]>();
   readonly requests: { method: string; tenant: string; req: unknown }[] = [];
   failure: unknown;
   private server: GrpcServer | undefined;
@@ -30,6 +34,12 @@ export class FakeIngester implements IngesterApi {
   /** Sets the tenant's series (kept in the order given). */
   holds(tenant: string, series: SeriesChunks[]): this {
     this.seriesByTenant.set(tenant, series);
+    return this;
+  }
+
+  /** Sets the tenant's metadata entries: give them grouped by family, families in name order. */
+  holdsMetadata(tenant: string, entries: MetricMetadata[]): this {
+    this.metadataByTenant.set(tenant, entries);
     return this;
   }
 
@@ -79,6 +89,22 @@ export class FakeIngester implements IngesterApi {
   async series(tenant: string, req: SeriesRequest): Promise<Labels[]> {
     this.record('series', tenant, req);
     return (this.seriesByTenant.get(tenant) ?? []).filter((s) => req.matcherSets.some((set) => matchesAll(s.labels, set))).map((s) => s.labels);
+  }
+
+  /** As the ingester: `metric` alone when set, the first `limit` families, `limitPerMetric` entries each. */
+  async metricsMetadata(tenant: string, req: MetricsMetadataRequest): Promise<MetricMetadata[]> {
+    this.record('metrics_metadata', tenant, req);
+    const out: MetricMetadata[] = [];
+    const perFamily = new Map<string, number>();
+    for (const m of this.metadataByTenant.get(tenant) ?? []) {
+      if (req.metric !== '' && m.metricFamilyName !== req.metric) continue;
+      const n = perFamily.get(m.metricFamilyName);
+      if (n === undefined && req.limit >= 0 && perFamily.size >= req.limit) break;
+      if (req.limitPerMetric > 0 && (n ?? 0) >= req.limitPerMetric) continue;
+      perFamily.set(m.metricFamilyName, (n ?? 0) + 1);
+      out.push(m);
+    }
+    return out;
   }
 
   async userStats(): Promise<UserStats> {
