@@ -8,6 +8,12 @@
 #   cache (installs, shared by all checkouts): ${PANOPTES_CACHE_DIR:-$HOME/.cache/panoptes}
 #   state (data, pid files, logs):            ${PANOPTES_STATE_DIR:-$PANOPTES_CACHE_DIR/state}/<service>
 #
+# A second, private instance (the e2e failure scenarios stop and restart theirs): give it its own
+# state dir and ports; it shares the installs in the cache dir and leaves the default one alone.
+#   PANOPTES_STATE_DIR=/tmp/x PANOPTES_REDIS_PORT=26379 tools/services/redis.sh up|down|status
+#   ... PANOPTES_KAFKA_PORT + PANOPTES_KAFKA_CONTROLLER_PORT (kafka.sh),
+#   ... PANOPTES_MINIO_PORT + PANOPTES_MINIO_CONSOLE_PORT (minio.sh)
+#
 # All progress messages go to stderr, prefixed with "[<service>]", so that
 # stdout stays clean for `tools/dev-services env`.
 

@@ -25,6 +25,8 @@ export const TOPOLOGY_NODES = [
 export type TopologyNode = (typeof TOPOLOGY_NODES)[number];
 export const INGESTERS = ['ingester-zone-a', 'ingester-zone-b', 'ingester-zone-c'] as const satisfies readonly TopologyNode[];
 export type IngesterNode = (typeof INGESTERS)[number];
+/** An ingester added after the start (`addIngester`): `ingester-zone-<z>-<n>`, n ≥ 1 (Kafka mode: it owns partition n). */
+export type ExtraIngesterNode = `ingester-zone-${'a' | 'b' | 'c'}-${number}`;
 
 export interface TopologyOptions {
   ingestMode: IngestMode;
@@ -63,13 +65,15 @@ export interface StartupTimes {
 export class Topology {
   readonly ingestMode: IngestMode;
   readonly startup: StartupTimes;
+  /** Ingesters added by `addIngester`, running or stopped; disposed with the rest. */
+  private readonly extraIngesters = new Map<ExtraIngesterNode, PanoptesServer>();
 
   private constructor(
     readonly runId: string,
     readonly dir: string,
     readonly resources: TopologyResources,
     private readonly servers: Map<TopologyNode, PanoptesServer>,
-    options: TopologyOptions,
+    private readonly options: TopologyOptions,
     startup: StartupTimes,
   ) {
     this.ingestMode = options.ingestMode;
@@ -164,6 +168,42 @@ export class Topology {
     return instanceIds(this.runId)[name];
   }
 
+  /**
+   * Scale up (deploy/README.md "Scale ingesters"): starts one more ingester, `ingester-zone-<z>-<n>`
+   * in zone z (Kafka mode: owning partition n), with the flags of `ingester-zone-<z>` from the
+   * options; resolves with its server once `/ready` answers.
+   */
+  async addIngester(name: ExtraIngesterNode): Promise<PanoptesServer> {
+    if (this.extraIngesters.has(name)) throw new Error(`${name} was already added`);
+    const zone = name.slice('ingester-'.length, 'ingester-zone-x'.length);
+    const id = `${this.runId}-${name}`;
+    const base = `ingester-zone-${name.charAt('ingester-zone-'.length)}` as IngesterNode;
+    const configFile = join(this.dir, 'panoptes.yaml');
+    const server = await PanoptesServer.create({
+      name: `panoptes-topology-${name}`,
+      label: name,
+      readyTimeoutMs: this.options.readyTimeoutMs ?? 90_000,
+      flags: (self) => [
+        '-target=ingester',
+        `-config.file=${configFile}`,
+        `-ingester.ring.instance-id=${id}`,
+        `-ingester.ring.instance-zone=${zone}`,
+        `-ingester.ring.instance-addr=${self.grpcAddress}`,
+        ...(this.options.flags?.[base] ?? []),
+      ],
+    });
+    this.extraIngesters.set(name, server);
+    await server.start();
+    return server;
+  }
+
+  /** An ingester added by `addIngester`. */
+  extraIngester(name: ExtraIngesterNode): PanoptesServer {
+    const server = this.extraIngesters.get(name);
+    if (!server) throw new Error(`${name} was never added`);
+    return server;
+  }
+
   /** `kill -9` of one process; resolves once it is gone. */
   async kill(name: TopologyNode): Promise<void> {
     await this.server(name).kill();
@@ -176,8 +216,8 @@ export class Topology {
 
   /** The last `lines` lines of every process, under a header per process. */
   outputTails(lines = 20): string {
-    return TOPOLOGY_NODES.filter((n) => this.servers.has(n))
-      .map((n) => `--- ${n} (last ${lines} lines) ---\n${this.server(n).output().trimEnd().split('\n').slice(-lines).join('\n')}`)
+    return [...TOPOLOGY_NODES.filter((n) => this.servers.has(n)).map((n) => [n, this.server(n)] as const), ...this.extraIngesters]
+      .map(([n, server]) => `--- ${n} (last ${lines} lines) ---\n${server.output().trimEnd().split('\n').slice(-lines).join('\n')}`)
       .join('\n');
   }
 
@@ -185,7 +225,7 @@ export class Topology {
   dumpLogs(): string {
     const logs = join(tmpdir(), `panoptes-topology-${this.runId}-logs`);
     mkdirSync(logs, { recursive: true });
-    for (const [name, server] of this.servers) writeFileSync(join(logs, `${name}.log`), server.output());
+    for (const [name, server] of [...this.servers, ...this.extraIngesters]) writeFileSync(join(logs, `${name}.log`), server.output());
     return logs;
   }
 
@@ -197,14 +237,14 @@ export class Topology {
   async dispose(): Promise<string[]> {
     const problems: string[] = [];
     await Promise.all(
-      [...this.servers].map(async ([name, server]) => {
+      [...this.servers, ...this.extraIngesters].map(async ([name, server]) => {
         if (!server.running) return server.dispose();
         const code = await server.stop().catch(() => -1);
         if (code !== 0) problems.push(`${name} exited with ${code} on SIGTERM`);
         await server.dispose();
       }),
     );
-    const groups = this.ingestMode === 'kafka' ? INGESTERS.map((n) => this.ingesterId(n)) : [];
+    const groups = this.ingestMode === 'kafka' ? [...INGESTERS.map((n) => this.ingesterId(n)), ...[...this.extraIngesters.keys()].map((n) => `${this.runId}-${n}`)] : [];
     problems.push(...(await this.resources.cleanup(groups)));
     rmSync(this.dir, { recursive: true, force: true });
     return problems;
