@@ -5,5 +5,4 @@ export * from './panoptes-server';
 export * from './head-samples';
 export * from './remote-write';
 export * from './counter-writer';
-export * from './tenant-proxy';
 export * from './otlp-client';

@@ -1,5 +1,6 @@
 import { IngesterClient } from '@panoptes/ingester-client';
 import {
+  HeaderProxy,
   type NodeExporterPeer,
   PromApiClient,
   type PrometheusPeer,
@@ -15,7 +16,6 @@ import {
   CounterWriter,
   type HeadSeries,
   OTLP_EXPECTED_SERIES,
-  TenantProxy,
   exportOtlpMetrics,
   pushRemoteWrite,
   readHead,
@@ -258,7 +258,7 @@ export function topologySuite(mode: IngestMode, options: { fullOnly: boolean }):
         async (t) => {
           const prom = prometheus!;
           const { atMs, startMs } = await evaluationWindow(prom);
-          const proxy = await TenantProxy.start(t.frontendUrl, PROM_TENANT);
+          const proxy = await HeaderProxy.start(t.frontendUrl, { 'X-Scope-OrgID': PROM_TENANT }, { keepPath: true });
           try {
             const server = `${proxy.url}/prometheus`;
             const instant = await promtool(['query', 'instant', '-o', 'json', `--time=${apiTime(atMs)}`, server, 'node_load1']);

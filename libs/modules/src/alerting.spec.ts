@@ -5,10 +5,9 @@ import { Registry } from 'prom-client';
 import { nopLogger } from '@panoptes/log';
 import { compressSnappy, encodeWriteRequestV1 } from '@panoptes/proto';
 import { STALE_NAN } from '@panoptes/ruler';
-import { type HttpSink, amtool, describeWithTool, eventually, freePort, startHttpSink, stopAllPeers } from '@panoptes/testing';
+import { HeaderProxy, type HttpSink, amtool, describeWithTool, eventually, freePort, startHttpSink, stopAllPeers } from '@panoptes/testing';
 import { RunningProcess, startProcess } from './runner';
 import { testConfig } from './testing/test-config';
-import { startTenantProxy } from './testing/tenant-proxy';
 
 /**
  * The alerting path end to end in one all-in-one process: a tenant uploads an Alertmanager config
@@ -32,13 +31,13 @@ describeWithTool('amtool', 'alerting end to end: ruler → alert-router → webh
   let proc: RunningProcess;
   let base: string;
   let hook: HttpSink;
-  let proxy: { url: string; close: () => Promise<void> };
+  let proxy: HeaderProxy | undefined;
   let silenceId = '';
 
   const headers = { 'X-Scope-OrgID': TENANT };
   const notifications = (): WebhookBody[] => hook.requests.map((r) => JSON.parse(r.body.toString('utf8')) as WebhookBody);
   const amtoolRun = async (...args: string[]): Promise<string> => {
-    const r = await amtool(args, { amtoolPath, alertmanagerUrl: `${proxy.url}/alertmanager` });
+    const r = await amtool(args, { amtoolPath, alertmanagerUrl: `${proxy!.url}/alertmanager` });
     if (r.code !== 0) throw new Error(`amtool ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
     return r.stdout;
   };
@@ -85,11 +84,11 @@ describeWithTool('amtool', 'alerting end to end: ruler → alert-router → webh
       new Registry(),
     );
     base = `http://127.0.0.1:${proc.wiring.http.port}`;
-    proxy = await startTenantProxy(base, TENANT);
+    proxy = await HeaderProxy.start(base, { 'X-Scope-OrgID': TENANT }, { keepPath: true });
   }, 30_000);
 
   afterAll(async () => {
-    await proxy?.close();
+    await proxy?.stop();
     await proc?.manager.stopAll();
     await stopAllPeers();
     rmSync(dir, { recursive: true, force: true });

@@ -22,6 +22,17 @@ describe('HeaderProxy', () => {
     expect([...req.body]).toEqual([1, 2, 3]);
   });
 
+  it('with keepPath fronts a whole API: each request goes below the base with its own path and query', async () => {
+    const sink = await startHttpSink();
+    const proxy = await HeaderProxy.start(`${sink.url}/prefix/`, { 'X-Scope-OrgID': 'tenant-b' }, { keepPath: true });
+    expect(proxy.url).toBe(`http://127.0.0.1:${proxy.port}/prefix`);
+    expect((await fetch(`${proxy.url}/api/v1/query?query=up`, { method: 'POST', body: 'q' })).status).toBe(204);
+    expect((await fetch(`${proxy.url}/api/v2/silences`, { method: 'POST', body: '{}' })).status).toBe(204);
+    const [get, post] = await sink.waitFor(2);
+    expect([get.url, post.url]).toEqual(['/prefix/api/v1/query?query=up', '/prefix/api/v2/silences']);
+    expect([get.headers['x-scope-orgid'], post.headers['x-scope-orgid']]).toEqual(['tenant-b', 'tenant-b']);
+  });
+
   it('passes error statuses and their bodies through unchanged, so senders retry as they would', async () => {
     const sink = await startHttpSink({ respond: failFirst(1, 503) });
     const proxy = await HeaderProxy.start(sink.url, { 'X-Scope-OrgID': 't' });

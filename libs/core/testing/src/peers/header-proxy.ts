@@ -7,7 +7,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 /**
  * A reverse proxy on a free 127.0.0.1 port that forwards every request to one fixed target URL
  * with extra headers set. Status, body and the other headers pass through unchanged, so the
- * sender's retry behaviour is unaffected.
+ * sender's retry behaviour is unaffected. With `keepPath`, the target is a base instead: each
+ * request goes to the target's host with its own path and query (`url` is the base's path on the
+ * proxy), so the proxy fronts a whole API (a gateway adding `X-Scope-OrgID` for amtool 0.25 and promtool 2.42, which cannot).
  *
  * Why it exists: Debian's prometheus 2.42.0+ds parses `remote_write.headers` but never sends
  * them (prometheus/prometheus#13030, a packaging bug), and the write-path tests need
@@ -21,17 +23,21 @@ export class HeaderProxy implements PeerHandle {
     private readonly server: Server,
     readonly port: number,
     readonly target: URL,
+    private readonly keepPath: boolean,
   ) {
     this.name = `header-proxy:127.0.0.1:${port}->${target.host}`;
   }
 
-  /** Starts a proxy that sends everything to `target` with `headers` added (replacing same-named ones). */
-  static async start(target: string, headers: Record<string, string>): Promise<HeaderProxy> {
+  /** Starts a proxy that sends everything to `target` (or below it, with `keepPath`) with `headers` added (replacing same-named ones). */
+  static async start(target: string, headers: Record<string, string>, options: { keepPath?: boolean } = {}): Promise<HeaderProxy> {
     const targetUrl = new URL(target);
+    const keepPath = options.keepPath ?? false;
     const server = createServer((req, res) => {
       const forwarded: OutgoingHttpHeaders = { ...withoutHopByHop(req.headers), host: targetUrl.host };
       for (const [name, value] of Object.entries(headers)) forwarded[name.toLowerCase()] = value;
-      const upstream = request(targetUrl, { method: req.method, headers: forwarded }, (up) => {
+      // The proxy's URL carries the target's path, so a request's own path is the one to forward.
+      const to = keepPath ? new URL(req.url ?? '/', targetUrl.origin) : targetUrl;
+      const upstream = request(to, { method: req.method, headers: forwarded }, (up) => {
         res.writeHead(up.statusCode ?? 502, withoutHopByHop(up.headers));
         up.pipe(res);
       });
@@ -50,13 +56,14 @@ export class HeaderProxy implements PeerHandle {
     });
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('header proxy has no TCP address');
-    const proxy = new HeaderProxy(server, address.port, targetUrl);
+    const proxy = new HeaderProxy(server, address.port, targetUrl, keepPath);
     registerPeer(proxy);
     return proxy;
   }
 
-  /** The URL to give the sender: the proxy's address with the target's path and query. */
+  /** The URL to give the sender: the proxy's address with the target's path and query (with `keepPath`, the base path, no trailing slash). */
   get url(): string {
+    if (this.keepPath) return `http://127.0.0.1:${this.port}${this.target.pathname.replace(/\/+$/, '')}`;
     return `http://127.0.0.1:${this.port}${this.target.pathname}${this.target.search}`;
   }
 
