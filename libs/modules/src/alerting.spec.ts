@@ -7,7 +7,7 @@ import { compressSnappy, encodeWriteRequestV1 } from '@panoptes/proto';
 import { STALE_NAN } from '@panoptes/ruler';
 import { HeaderProxy, type HttpSink, amtool, describeWithTool, eventually, freePort, startHttpSink, stopAllPeers } from '@panoptes/testing';
 import { RunningProcess, startProcess } from './runner';
-import { testConfig } from './testing/test-config';
+import { fastAlertingTestConfig } from './testing/test-config';
 
 /**
  * The alerting path end to end in one all-in-one process: a tenant uploads an Alertmanager config
@@ -71,18 +71,7 @@ describeWithTool('amtool', 'alerting end to end: ruler → alert-router → webh
     dir = mkdtempSync(join(tmpdir(), 'panoptes-alerting-'));
     hook = await startHttpSink({ respond: () => 200 });
     const grpcPort = await freePort();
-    proc = await startProcess(
-      testConfig(dir, (c) => {
-        c.server.grpcListenPort = grpcPort;
-        c.ingester.ring.instanceAddr = `127.0.0.1:${grpcPort}`;
-        c.ruler.evaluationIntervalMs = 1_000;
-        c.ruler.resendDelayMs = 1_000;
-        c.ruler.ringCheckPeriodMs = 200;
-        c.alertRouter.ringCheckPeriodMs = 200;
-      }),
-      nopLogger,
-      new Registry(),
-    );
+    proc = await startProcess(fastAlertingTestConfig(dir, grpcPort), nopLogger, new Registry());
     base = `http://127.0.0.1:${proc.wiring.http.port}`;
     proxy = await HeaderProxy.start(base, { 'X-Scope-OrgID': TENANT }, { keepPath: true });
   }, 30_000);

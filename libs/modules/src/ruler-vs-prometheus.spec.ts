@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { nopLogger } from '@panoptes/log';
 import { type PrometheusPeer, describeWithTool, eventually, freePort, startPrometheus, stopAllPeers } from '@panoptes/testing';
 import { type RunningProcess, startProcess } from './runner';
-import { testConfig } from './testing/test-config';
+import { fastAlertingTestConfig } from './testing/test-config';
 
 /**
  * Issue 5 must-show: the same alerting rules, evaluated by a real Prometheus 2.42 over the data it
@@ -321,18 +321,7 @@ describeWithTool('prometheus', 'the ruler side by side with a real Prometheus ov
     page = new MetricsPage();
     await page.start();
     const grpcPort = await freePort();
-    proc = await startProcess(
-      testConfig(dir, (c) => {
-        c.server.grpcListenPort = grpcPort;
-        c.ingester.ring.instanceAddr = `127.0.0.1:${grpcPort}`;
-        c.ruler.evaluationIntervalMs = 1_000;
-        c.ruler.resendDelayMs = 1_000;
-        c.ruler.ringCheckPeriodMs = 200;
-        c.alertRouter.ringCheckPeriodMs = 200;
-      }),
-      nopLogger,
-      new Registry(),
-    );
+    proc = await startProcess(fastAlertingTestConfig(dir, grpcPort), nopLogger, new Registry());
     base = `http://127.0.0.1:${proc.wiring.http.port}`;
     const rulesFile = join(dir, 'rules.yml');
     writeFileSync(rulesFile, stringify({ groups: [RULE_GROUP] }));

@@ -22,3 +22,18 @@ export function testConfig(dir: string, overrides: (c: PanoptesConfig) => void =
   overrides(c);
   return c;
 }
+
+/**
+ * `testConfig` for alerting tests: the ingester advertises its real gRPC port (the ruler queries
+ * it) and the ruler and alert-router run on second-scale intervals.
+ */
+export function fastAlertingTestConfig(dir: string, grpcPort: number): PanoptesConfig {
+  return testConfig(dir, (c) => {
+    c.server.grpcListenPort = grpcPort;
+    c.ingester.ring.instanceAddr = `127.0.0.1:${grpcPort}`;
+    c.ruler.evaluationIntervalMs = 1_000;
+    c.ruler.resendDelayMs = 1_000;
+    c.ruler.ringCheckPeriodMs = 200;
+    c.alertRouter.ringCheckPeriodMs = 200;
+  });
+}
