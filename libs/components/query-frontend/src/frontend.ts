@@ -8,7 +8,7 @@ import type { ApiHandler, ApiRequest, ApiResponse } from '@panoptes/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type FrontendTenantLimits, clampStartToGrid, maxQueryLengthError } from './limits';
 import { type Extent, type GridRange, decodeExtents, encodeExtents, gapsOf, gridFloor, mergeExtents } from './extents';
-import { type MatrixResponse, type RenderedMatrix, concatMatrices, extractRange, matrixJson, renderMatrix } from './matrix';
+import { type RenderedMatrix, concatMatrices, extractRange, matrixJson, readMatrixBody } from './matrix';
 import { QUERIER_STATS_HEADER, QUERY_STATS_HEADER, QueryStats, headerValue, withoutHeader } from './query-stats';
 import type { DownstreamRequest, DownstreamResponse, QueryScheduler } from './scheduler';
 import { type RangeRequest, alignToStep, splitByInterval } from './split';
@@ -241,7 +241,7 @@ export class QueryFrontendHandler implements ApiHandler {
           gaps.map(async (g): Promise<Extent | DownstreamResponse> => {
             const res = await this.fetchRange(req, g, p, stats);
             if (res.status !== 200) return res;
-            return { start: g.start, end: g.end, matrix: renderMatrix(JSON.parse(res.body) as MatrixResponse) };
+            return { start: g.start, end: g.end, matrix: readMatrixBody(res.body) };
           }),
         );
         const failed = fetched.find((x): x is DownstreamResponse => 'body' in x);

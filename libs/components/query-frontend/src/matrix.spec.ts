@@ -1,5 +1,5 @@
 import { seededRandom } from '@panoptes/common';
-import { type MatrixResponse, MatrixReader, MatrixWriter, concatMatrices, extractRange, matrixJson, renderMatrix } from './matrix';
+import { type MatrixResponse, MatrixReader, MatrixWriter, concatMatrices, extractRange, matrixJson, readMatrixBody, renderMatrix, scanMatrixBody } from './matrix';
 
 function response(series: Array<{ metric: Record<string, string>; times: number[] }>, extra: Partial<MatrixResponse> = {}): MatrixResponse {
   return {
@@ -84,5 +84,46 @@ describe('rendered matrices', () => {
     expect(r.matrix()).toEqual(m);
     expect(matrixJson(r.matrix())).toBe(matrixJson(extractRange(m, 15_000, 15_000)));
     expect(r.done).toBe(true);
+  });
+
+  describe('read from a querier\'s body without parsing points', () => {
+    const bodies = {
+      plain: JSON.stringify(response([{ metric: { job: 'a' }, times: [0, 15_000, 30_500] }, { metric: { job: 'b', x: 'y' }, times: [15_000] }])),
+      annotated: JSON.stringify(response([{ metric: { job: 'a' }, times: [0] }], { warnings: ['w "1"'], infos: ['i'] })),
+      empty: JSON.stringify(response([])),
+      unsorted: JSON.stringify(response([{ metric: { job: 'b' }, times: [0] }, { metric: { job: 'a' }, times: [0] }])),
+      seriesWithoutValues: '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"job":"a"}},{"metric":{"job":"b"},"values":[[1,"NaN"],[2,"+Inf"]]}]}}',
+      trickyLabels: '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"}],\\"x","b":"\\u003c{"},"values":[[1.5,"-1e+30"]]}]}}',
+    };
+    it.each(Object.entries(bodies).map(([name, body]) => ({ name, body })))('$name: the same series, times and answer as parsing it', ({ body }) => {
+      const scanned = scanMatrixBody(body);
+      expect(scanned).toBeDefined();
+      const parsed = renderMatrix(JSON.parse(body) as MatrixResponse);
+      expect(scanned!.series.map((s) => [JSON.parse(s.metric), [...s.times], s.text, [...s.offsets]])).toEqual(
+        parsed.series.map((s) => [JSON.parse(s.metric), [...s.times], s.text, [...s.offsets]]),
+      );
+      expect(JSON.parse(matrixJson(scanned!))).toEqual(JSON.parse(matrixJson(parsed)));
+      expect([scanned!.warnings, scanned!.infos]).toEqual([parsed.warnings, parsed.infos]);
+    });
+
+    it('keeps the querier\'s label escaping byte for byte', () => {
+      const body = '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"le":"\\u003c1"},"values":[[1,"2"]]}]}}';
+      expect(matrixJson(scanMatrixBody(body)!)).toBe(body);
+    });
+
+    it.each([
+      { name: 'an error answer', body: '{"status":"error","errorType":"bad_data","error":"x"}' },
+      { name: 'a vector', body: '{"status":"success","data":{"resultType":"vector","result":[]}}' },
+      { name: 'stats after the result', body: '{"status":"success","data":{"resultType":"matrix","result":[],"stats":{"timings":{}}}}' },
+      { name: 'a cut body', body: '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"b"},"values":[[1,"2"' },
+    ])('leaves $name to the JSON parser', ({ body }) => {
+      expect(scanMatrixBody(body)).toBeUndefined();
+    });
+
+    it('readMatrixBody falls back to JSON for a layout it does not scan', () => {
+      const body = '{"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,"2"]],"metric":{"a":"b"}}]}}';
+      expect(scanMatrixBody(body)).toBeUndefined();
+      expect(matrixJson(readMatrixBody(body))).toBe('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"b"},"values":[[1,"2"]]}]}}');
+    });
   });
 });

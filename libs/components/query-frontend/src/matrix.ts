@@ -62,6 +62,108 @@ export function renderMatrix(res: MatrixResponse): RenderedMatrix {
   return { series, warnings: res.warnings ?? [], infos: res.infos ?? [] };
 }
 
+const MATRIX_PREFIX = '{"status":"success","data":{"resultType":"matrix","result":[';
+
+/** Index just past the JSON object or string starting at `i` (`{` or `"`), honouring strings and escapes; -1 if unterminated. */
+function skipJson(body: string, i: number): number {
+  let depth = 0;
+  for (let j = i; j < body.length; j++) {
+    const c = body.charCodeAt(j);
+    if (c === 0x22) {
+      for (j++; j < body.length; j++) {
+        const d = body.charCodeAt(j);
+        if (d === 0x5c) j++;
+        else if (d === 0x22) break;
+      }
+      if (depth === 0) return j + 1;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0) return j + 1;
+    }
+  }
+  return -1;
+}
+
+/**
+ * A querier's query_range answer body read straight into rendered series: each series' `metric`
+ * and points are slices of the body, only the timestamps are parsed, so no object per point is
+ * made and the labels keep the querier's escaping. Undefined for anything but a plain matrix
+ * answer (an error, `stats`, an unexpected layout): the caller parses it as JSON instead.
+ */
+export function scanMatrixBody(body: string): RenderedMatrix | undefined {
+  if (!body.startsWith(MATRIX_PREFIX)) return undefined;
+  const series: RenderedSeries[] = [];
+  let i = MATRIX_PREFIX.length;
+  if (body.charCodeAt(i) === 0x5d) i++;
+  else {
+    for (;;) {
+      if (!body.startsWith('{"metric":', i)) return undefined;
+      const metricStart = i + 10;
+      const metricEnd = skipJson(body, metricStart);
+      if (metricEnd < 0 || body.charCodeAt(metricStart) !== 0x7b) return undefined;
+      i = metricEnd;
+      if (body.startsWith(',"values":[', i)) {
+        const textStart = i + 11;
+        const times: number[] = [];
+        const offsets: number[] = [];
+        let j = textStart;
+        for (;;) {
+          if (body.charCodeAt(j) !== 0x5b) return undefined;
+          offsets.push(j - textStart);
+          const comma = body.indexOf(',', j);
+          const t = Number(body.slice(j + 1, comma));
+          if (comma < 0 || Number.isNaN(t) || body.charCodeAt(comma + 1) !== 0x22) return undefined;
+          times.push(Math.round(t * 1000));
+          const close = body.indexOf('"]', comma + 2);
+          if (close < 0) return undefined;
+          j = close + 2;
+          const next = body.charCodeAt(j);
+          if (next === 0x2c) j++;
+          else if (next === 0x5d) break;
+          else return undefined;
+        }
+        const text = body.slice(textStart, j);
+        offsets.push(text.length + 1);
+        series.push({ metric: body.slice(metricStart, metricEnd), times: Float64Array.from(times), offsets: Uint32Array.from(offsets), text });
+        i = j + 1;
+      }
+      if (body.charCodeAt(i) !== 0x7d) return undefined;
+      i++;
+      const next = body.charCodeAt(i);
+      i++;
+      if (next === 0x5d) break;
+      if (next !== 0x2c) return undefined;
+    }
+  }
+  // After the result array: the end of `data` (anything else, e.g. `stats`, is left to JSON), then the annotations.
+  if (body.charCodeAt(i) !== 0x7d) return undefined;
+  const rest = body.slice(i + 1);
+  let annotations: { warnings?: string[]; infos?: string[] } = {};
+  if (rest !== '}') {
+    if (!rest.startsWith(',')) return undefined;
+    try {
+      annotations = JSON.parse(`{${rest.slice(1)}`) as { warnings?: string[]; infos?: string[] };
+    } catch {
+      return undefined;
+    }
+  }
+  return { series: sortedByLabels(series), warnings: annotations.warnings ?? [], infos: annotations.infos ?? [] };
+}
+
+/** Series in Prometheus's matrix order (by labels); a querier's answer already is, so this mostly checks. */
+function sortedByLabels(series: RenderedSeries[]): RenderedSeries[] {
+  if (series.length < 2) return series;
+  const keyed = series.map((s) => ({ s, labels: sortedPairs(JSON.parse(s.metric) as Record<string, string>) }));
+  keyed.sort((a, b) => compareLabels(a.labels, b.labels));
+  return keyed.map((k) => k.s);
+}
+
+/** A querier's query_range answer as rendered series: scanned when it is a plain matrix, parsed otherwise. */
+export function readMatrixBody(body: string): RenderedMatrix {
+  return scanMatrixBody(body) ?? renderMatrix(JSON.parse(body) as MatrixResponse);
+}
+
 /** First index in `times` (ascending) whose value is ≥ t. */
 function lowerBound(times: Float64Array, t: number): number {
   let lo = 0;
@@ -126,9 +228,7 @@ export function concatMatrices(parts: readonly RenderedMatrix[]): RenderedMatrix
       byMetric.set(s.metric, prev ? concatPoints(prev, s) : s);
     }
   }
-  const keyed = [...byMetric.values()].map((s) => ({ s, labels: sortedPairs(JSON.parse(s.metric) as Record<string, string>) }));
-  keyed.sort((a, b) => compareLabels(a.labels, b.labels));
-  return { series: keyed.map((k) => k.s), warnings: [...warnings], infos: [...infos] };
+  return { series: sortedByLabels([...byMetric.values()]), warnings: [...warnings], infos: [...infos] };
 }
 
 /** The query_range answer body, as `JSON.stringify` of the equivalent `MatrixResponse` writes it. */
