@@ -1,4 +1,5 @@
-import { MatrixReader, MatrixWriter, type RenderedMatrix, concatMatrices, extractRange } from './matrix';
+import { ByteWriter, Decbuf } from '@panoptes/block-formats';
+import { type RenderedMatrix, concatMatrices, extractRange, readMatrix, writeMatrix } from './matrix';
 
 /**
  * A stretch of one query's results held in the results cache: every point of the query's step
@@ -63,34 +64,34 @@ export function gridFloor(start: number, step: number, t: number): number {
   return start + Math.floor((t - start) / step) * step;
 }
 
-/** First word of a cache entry in this format; an entry of another format counts as empty. */
+/** First byte of a cache entry in this format; an entry of another format counts as empty. */
 const ENTRY_FORMAT = 3;
 
 /**
- * A cache entry: the format word, the extent count, then each extent's start and end (ms) and its
- * rendered matrix (`MatrixWriter`): reading it back parses no point.
+ * A cache entry: the format byte, the extent count, then each extent's start and end (ms) and its
+ * rendered matrix (`writeMatrix`): reading it back parses no point.
  */
 export function encodeExtents(extents: readonly Extent[]): Buffer {
-  const w = new MatrixWriter();
-  w.u32(ENTRY_FORMAT);
-  w.u32(extents.length);
+  const w = new ByteWriter();
+  w.putByte(ENTRY_FORMAT);
+  w.putUvarint(extents.length);
   for (const e of extents) {
-    w.f64(e.start);
-    w.f64(e.end);
-    w.matrix(e.matrix);
+    w.putVarint(e.start);
+    w.putVarint(e.end);
+    writeMatrix(w, e.matrix);
   }
-  return w.finish();
+  return Buffer.from(w.bytes());
 }
 
 /** The extents of a cache entry; an entry of another format (an older version) or a damaged one counts as empty. */
 export function decodeExtents(buf: Buffer): Extent[] {
   try {
-    const r = new MatrixReader(buf);
-    if (r.u32() !== ENTRY_FORMAT) return [];
-    const count = r.u32();
+    const d = new Decbuf(buf, 'results cache entry');
+    if (d.byte() !== ENTRY_FORMAT) return [];
+    const count = d.uvarint();
     const out: Extent[] = [];
-    for (let i = 0; i < count; i++) out.push({ start: r.f64(), end: r.f64(), matrix: r.matrix() });
-    return r.done ? out : [];
+    for (let i = 0; i < count; i++) out.push({ start: d.varint(), end: d.varint(), matrix: readMatrix(d) });
+    return d.remaining === 0 ? out : [];
   } catch {
     return [];
   }

@@ -1,4 +1,4 @@
-import { compareLabels } from '@panoptes/block-formats';
+import { type ByteWriter, type Decbuf, compareLabels } from '@panoptes/block-formats';
 
 /** One series of a Prometheus matrix response, as JSON gives it. */
 interface JsonSeries {
@@ -241,99 +241,40 @@ export function matrixJson(m: RenderedMatrix): string {
   return `${out}}`;
 }
 
-/** Binary writer/reader of rendered matrices for cache entries (little-endian). */
-export class MatrixWriter {
-  private chunks: Buffer[] = [];
+/** Bytes of a typed array, as stored in a cache entry (platform byte order, little-endian here). */
+const bytesOf = (a: Float64Array | Uint32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-  u32(n: number): void {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32LE(n);
-    this.chunks.push(b);
-  }
-
-  f64(n: number): void {
-    const b = Buffer.allocUnsafe(8);
-    b.writeDoubleLE(n);
-    this.chunks.push(b);
-  }
-
-  str(s: string, encoding: BufferEncoding = 'utf8'): void {
-    const b = Buffer.from(s, encoding);
-    this.u32(b.length);
-    this.chunks.push(b);
-  }
-
-  matrix(m: RenderedMatrix): void {
-    this.str(m.warnings.length || m.infos.length ? JSON.stringify([m.warnings, m.infos]) : '');
-    this.u32(m.series.length);
-    for (const s of m.series) {
-      this.str(s.metric);
-      this.u32(s.times.length);
-      this.chunks.push(Buffer.from(s.times.buffer, s.times.byteOffset, s.times.byteLength));
-      this.chunks.push(Buffer.from(s.offsets.buffer, s.offsets.byteOffset, s.offsets.byteLength));
-      // Points are numbers and "NaN"/"+Inf"/"-Inf": ASCII, so latin1 is exact and cheapest.
-      this.str(s.text, 'latin1');
-    }
-  }
-
-  finish(): Buffer {
-    return Buffer.concat(this.chunks);
+/** Appends a rendered matrix to a cache entry (the block formats' `ByteWriter`). */
+export function writeMatrix(w: ByteWriter, m: RenderedMatrix): void {
+  w.putUvarintStr(m.warnings.length || m.infos.length ? JSON.stringify([m.warnings, m.infos]) : '');
+  w.putUvarint(m.series.length);
+  for (const s of m.series) {
+    w.putUvarintStr(s.metric);
+    w.putUvarint(s.times.length);
+    w.putBytes(bytesOf(s.times));
+    w.putBytes(bytesOf(s.offsets));
+    // Points are numbers and "NaN"/"+Inf"/"-Inf": ASCII, so latin1 is exact and cheapest.
+    const text = Buffer.from(s.text, 'latin1');
+    w.putUvarint(text.length);
+    w.putBytes(text);
   }
 }
 
-/** Reads what `MatrixWriter` wrote; throws RangeError on a truncated buffer. */
-export class MatrixReader {
-  private pos = 0;
-
-  constructor(private readonly buf: Buffer) {}
-
-  get done(): boolean {
-    return this.pos >= this.buf.length;
+/** Reads what `writeMatrix` wrote; `Decbuf` throws on a truncated entry. */
+export function readMatrix(d: Decbuf): RenderedMatrix {
+  const annotations = d.uvarintStr();
+  const [warnings, infos] = annotations ? (JSON.parse(annotations) as [string[], string[]]) : [[], []];
+  const count = d.uvarint();
+  const series: RenderedSeries[] = [];
+  for (let i = 0; i < count; i++) {
+    const metric = d.uvarintStr();
+    const n = d.uvarint();
+    // Copied: typed arrays need aligned offsets, and the entry's buffer is not kept.
+    const times = new Float64Array(n);
+    bytesOf(times).set(d.bytes(n * 8));
+    const offsets = new Uint32Array(n + 1);
+    bytesOf(offsets).set(d.bytes((n + 1) * 4));
+    series.push({ metric, times, offsets, text: d.bytes(d.uvarint()).toString('latin1') });
   }
-
-  u32(): number {
-    const n = this.buf.readUInt32LE(this.pos);
-    this.pos += 4;
-    return n;
-  }
-
-  f64(): number {
-    const n = this.buf.readDoubleLE(this.pos);
-    this.pos += 8;
-    return n;
-  }
-
-  str(encoding: BufferEncoding = 'utf8'): string {
-    const n = this.u32();
-    const end = this.pos + n;
-    if (end > this.buf.length) throw new RangeError('truncated cache entry');
-    const s = this.buf.toString(encoding, this.pos, end);
-    this.pos = end;
-    return s;
-  }
-
-  /** `bytes` bytes copied into a fresh ArrayBuffer (typed arrays need aligned offsets). */
-  private take(bytes: number): ArrayBuffer {
-    const end = this.pos + bytes;
-    if (end > this.buf.length) throw new RangeError('truncated cache entry');
-    const out = new ArrayBuffer(bytes);
-    this.buf.copy(new Uint8Array(out), 0, this.pos, end);
-    this.pos = end;
-    return out;
-  }
-
-  matrix(): RenderedMatrix {
-    const annotations = this.str();
-    const [warnings, infos] = annotations ? (JSON.parse(annotations) as [string[], string[]]) : [[], []];
-    const count = this.u32();
-    const series: RenderedSeries[] = [];
-    for (let i = 0; i < count; i++) {
-      const metric = this.str();
-      const n = this.u32();
-      const times = new Float64Array(this.take(n * 8));
-      const offsets = new Uint32Array(this.take((n + 1) * 4));
-      series.push({ metric, times, offsets, text: this.str('latin1') });
-    }
-    return { series, warnings, infos };
-  }
+  return { series, warnings, infos };
 }
