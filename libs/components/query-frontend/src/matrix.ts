@@ -42,8 +42,7 @@ const sortedPairs = (metric: Record<string, string>): [string, string][] =>
 /** Renders a parsed query_range answer (from a querier) for the cache, series sorted by labels. */
 export function renderMatrix(res: MatrixResponse): RenderedMatrix {
   const series: RenderedSeries[] = [];
-  const sorted = res.data.result.map((s) => ({ s, labels: sortedPairs(s.metric) })).sort((a, b) => compareLabels(a.labels, b.labels));
-  for (const { s } of sorted) {
+  for (const s of res.data.result) {
     const values = s.values ?? [];
     if (values.length === 0) continue;
     const times = new Float64Array(values.length);
@@ -59,7 +58,7 @@ export function renderMatrix(res: MatrixResponse): RenderedMatrix {
     offsets[values.length] = text.length + 1;
     series.push({ metric: JSON.stringify(s.metric), times, offsets, text });
   }
-  return { series, warnings: res.warnings ?? [], infos: res.infos ?? [] };
+  return { series: sortedByLabels(series), warnings: res.warnings ?? [], infos: res.infos ?? [] };
 }
 
 const MATRIX_PREFIX = '{"status":"success","data":{"resultType":"matrix","result":[';
