@@ -34,8 +34,9 @@ export interface CompactionResult {
  *   ones (into chunks that start there); the next normal cut of that range holds only the rest of
  *   it. A forced pass does not truncate: the flushed data stays queryable from the head for the
  *   retention period, like after a normal cut.
- * - The cut end is remembered per tenant and recovered at start-up from the local blocks: a local block's maxTime (last sample + 1) is at most the
- *   end of its cut, and nothing the head held in between was left out of it. After the ingest log
+ * - The cut end is remembered per tenant and recovered at start-up from the local blocks: a local
+ *   block's maxTime (last sample + 1) is at most the end of its cut, and nothing the head held in
+ *   between was left out of it. After the ingest log
  *   is replayed, `markCuts` tells the heads (a snapshot older than the cut does not know it), so
  *   replayed samples stay queryable but are never cut a second time.
  * - A head is truncated at the cut end only once every local block of the tenant is uploaded and
