@@ -65,9 +65,11 @@ export function topologyConfig(input: TopologyConfigInput): Record<string, unkno
       evaluation_interval: '1s',
     },
     compactor: {
-      // Test settings: compact right after an /ingester/flush instead of an hour later.
+      // Test settings: compact right after an /ingester/flush instead of an hour later, but give
+      // the three ingesters' copies a few seconds to land (with 0s the compactor sometimes merged
+      // two copies before the third was uploaded, as seen in CI).
       compaction_interval: '2s',
-      first_level_compaction_wait_period: '0s',
+      first_level_compaction_wait_period: '5s',
     },
     blocks_storage: {
       bucket_store: { chunks_cache: cache, index_cache: cache, metadata_cache: cache },
