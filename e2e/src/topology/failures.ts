@@ -3,7 +3,7 @@ import { PromApiClient, eventually } from '@panoptes/testing';
 import { CounterWriter, type PanoptesServer, type SentRequest, readHead } from '../harness';
 import { AckedSamples, failureSummary } from './no-loss';
 import type { PrivateServices } from './private-services';
-import { INGESTERS, type IngestMode, TOPOLOGY_NODES, type Topology } from './topology';
+import { INGESTERS, type IngestMode, QUERIERS, TOPOLOGY_NODES, type Topology } from './topology';
 
 const SERIES = 20;
 
@@ -23,7 +23,9 @@ export function failureTopologyFlags(): Partial<Record<(typeof TOPOLOGY_NODES)[n
     // Delete an ownerless INACTIVE partition 5 s after its downscale began instead of 13 h.
     '-ingester.partition-ring.delete-inactive-partition-after=5s',
   ];
-  return Object.fromEntries(INGESTERS.map((n) => [n, ingester]));
+  // A querier whose bucket index read failed (MinIO down) retries after 2 s instead of 1 min.
+  const querier = ['-blocks-storage.bucket-store.bucket-index.update-on-error-interval=2s'];
+  return { ...Object.fromEntries(INGESTERS.map((n) => [n, ingester])), ...Object.fromEntries(QUERIERS.map((n) => [n, querier])) };
 }
 
 interface Run {

@@ -24,7 +24,7 @@ import {
 import { apiTime, awayFromSamples, compareQuery, diffPoints, postForm, resultPoints, type SideBySideQuery } from './compare';
 import { describeTopology } from './describe-topology';
 import { AckedSamples, failureSummary } from './no-loss';
-import { type IngestMode, type IngesterNode, Topology } from './topology';
+import { type IngestMode, type IngesterNode, QUERIERS, Topology } from './topology';
 
 const PROM_TENANT = 'e2e-prometheus';
 const OTLP_TENANT = 'e2e-otlp';
@@ -534,7 +534,7 @@ function countSamples(head: Map<string, HeadSeries>): number {
 /** Series the two queriers have read from blocks so far (`panoptes_querier_fetched_series_total{source="blocks"}`). */
 async function querierBlockSeries(t: Topology): Promise<number> {
   let total = 0;
-  for (const name of ['querier-1', 'querier-2'] as const) {
+  for (const name of QUERIERS) {
     const text = await (await fetch(`${t.server(name).url}/metrics`)).text();
     const m = /^panoptes_querier_fetched_series_total\{source="blocks"\} (\S+)$/m.exec(text);
     total += m ? Number(m[1]) : 0;

@@ -24,6 +24,7 @@ export const TOPOLOGY_NODES = [
 ] as const;
 export type TopologyNode = (typeof TOPOLOGY_NODES)[number];
 export const INGESTERS = ['ingester-zone-a', 'ingester-zone-b', 'ingester-zone-c'] as const satisfies readonly TopologyNode[];
+export const QUERIERS = ['querier-1', 'querier-2'] as const satisfies readonly TopologyNode[];
 export type IngesterNode = (typeof INGESTERS)[number];
 /** An ingester added after the start (`addIngester`): `ingester-zone-<z>-<n>`, n ≥ 1 (Kafka mode: it owns partition n). */
 export type ExtraIngesterNode = `ingester-zone-${'a' | 'b' | 'c'}-${number}`;

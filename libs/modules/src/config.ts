@@ -2,6 +2,7 @@ import { bool, ConfigOf, duration, int, list, oneOf, parseDuration, section, str
 import { CompactionPlannerConfig, defaultCompactionPlannerConfig, validateCompactionPlannerConfig } from '@panoptes/compactor';
 import { HaTrackerConfig, validateHaTrackerConfig } from '@panoptes/distributor';
 import { defaultRedisCacheConfig } from '@panoptes/bucket';
+import { type BucketIndexLoaderConfig, defaultBucketIndexLoaderConfig } from '@panoptes/bucket-index';
 import { type BlocksCacheBackendConfig, type BlocksCacheKind, type BlocksCachingConfig } from '@panoptes/querier';
 import { TARGETS } from './targets';
 
@@ -149,6 +150,19 @@ const blocksCacheBackend = (what: string, inmemoryMaxSizeBytes: number, inmemory
 });
 
 const bucketStoreSpec = section('bucket-store', {
+  // How queriers read each tenant's bucket index (Mimir's bucket-store.bucket-index options).
+  bucketIndex: section('bucket-index', {
+    updateOnErrorIntervalMs: duration(
+      60_000,
+      'After a failed read of a tenant\'s bucket index (object storage down), retry no sooner than this; queries of that tenant\'s blocks fail (503) until a read succeeds.',
+      { min: 1_000 },
+    ),
+    idleTimeoutMs: duration(60 * 60_000, 'Drop a tenant\'s bucket index from memory when no query asked for it for this long.', { min: 1_000 }),
+    maxStalePeriodMs: duration(
+      60 * 60_000,
+      'Refuse a bucket index the compactor wrote longer ago than this (queries of blocks then fail until the compactor catches up); 0 disables the check.',
+    ),
+  }),
   chunksCache: section('chunks-cache', {
     ...blocksCacheBackend('chunks read from blocks', 128 * 1024 * 1024, 'Most bytes of chunk data the in-memory chunks cache holds.'),
     subrangeSize: int(16_000, 'Chunk segment files are read and cached in aligned pieces of this many bytes.', { min: 1 }),
@@ -524,6 +538,11 @@ export function blocksCachingConfigOf(c: BucketStoreConfig): BlocksCachingConfig
     bucketIndexContentTtlMs: m.bucketIndexContentTtlMs,
     bucketIndexMaxSizeBytes: m.bucketIndexMaxSizeBytes,
   };
+}
+
+/** How the querier reads bucket indexes, from `blocks_storage.bucket_store.bucket_index`. */
+export function bucketIndexLoaderConfigOf(c: BucketStoreConfig): BucketIndexLoaderConfig {
+  return { ...defaultBucketIndexLoaderConfig(), ...c.bucketIndex };
 }
 
 /** Where each of the querier's block caches keeps its items, from `blocks_storage.bucket_store`. */

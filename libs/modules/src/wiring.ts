@@ -89,7 +89,7 @@ import {
 } from '@panoptes/query-frontend';
 import { PROM_API_ROUTES, defaultPromApiConfig, defaultPromApiLimits } from '@panoptes/prom-api';
 import { defaultEngineConfig } from '@panoptes/promql';
-import { BucketIndexLoader, SeriesDeletionStore, defaultBucketIndexLoaderConfig, defaultSeriesDeletionStoreConfig } from '@panoptes/bucket-index';
+import { BucketIndexLoader, SeriesDeletionStore, defaultSeriesDeletionStoreConfig } from '@panoptes/bucket-index';
 import {
   BlocksCleaner,
   COMPACTOR,
@@ -140,7 +140,7 @@ import {
   defaultAlertRouterConfig,
   defaultTenantConfig,
 } from '@panoptes/alert-router';
-import { blocksCacheBackendsOf, blocksCachingConfigOf, compactionPlannerConfigOf, haTrackerConfigOf, limitsSpec, PanoptesConfig } from './config';
+import { blocksCacheBackendsOf, blocksCachingConfigOf, bucketIndexLoaderConfigOf, compactionPlannerConfigOf, haTrackerConfigOf, limitsSpec, PanoptesConfig } from './config';
 import { COMPONENTS } from './targets';
 
 /** What a process is made of once its modules are built: the services to run, in order. */
@@ -624,7 +624,7 @@ export async function buildModules(
     const blocksCaches = createBlocksCaches(blocksCacheBackendsOf(config.blocksStorage.bucketStore), log(component), registry);
     const cachedBucket = cachingBlocksBucket(bucket, blocksCaches.caches, blocksCachingConfigOf(config.blocksStorage.bucketStore), log(component), registry);
     const closeCaches = new FunctionService(`${component}-blocks-caches`, { stopping: () => blocksCaches.close() });
-    const loader = new BucketIndexLoader(defaultBucketIndexLoaderConfig(), cachedBucket, clock, log(component), registry);
+    const loader = new BucketIndexLoader(bucketIndexLoaderConfigOf(config.blocksStorage.bucketStore), cachedBucket, clock, log(component), registry);
     // The ingesters are also where metric metadata lives (`/api/v1/metadata`).
     const ingesters = new IngestersQueryable(storage, topology, pool, clock, log(component), registry);
     const queryable = new MergedQueryable(
