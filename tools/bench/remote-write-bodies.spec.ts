@@ -1,5 +1,5 @@
 import { decompressSnappy, RemoteWriteDecoder } from '@panoptes/proto';
-import { buildRemoteWriteBodies } from './remote-write-bodies';
+import { buildRemoteWriteBodies, SteadyStateBodies } from './remote-write-bodies';
 import { Dataset, generateDataset } from './series-model';
 
 const T0 = 1_700_000_000_000;
@@ -88,3 +88,36 @@ describe('buildRemoteWriteBodies', () => {
     expect(() => buildRemoteWriteBodies(ds, { samplesPerSeriesPerRequest: 4, maxSamplesPerRequest: 3, seed: 3 })).toThrow(/maxSamplesPerRequest/);
   });
 });
+
+describe('SteadyStateBodies', () => {
+  const ds = generateDataset({ series: 700, samplesPerSeries: 5, seed: 4, startMs: T0 });
+  const decoder = new RemoteWriteDecoder();
+  const decode = (body: Buffer) => decoder.decode(decompressSnappy(body, 64 << 20), 1);
+
+  it('window w decodes to sample w of every series, in the same groups as buildRemoteWriteBodies with one sample per series', () => {
+    const bodies = new SteadyStateBodies(ds, 150, 4);
+    const plan = buildRemoteWriteBodies(ds, { samplesPerSeriesPerRequest: 1, maxSamplesPerRequest: 150, seed: 4 });
+    expect(bodies.groups).toBe(plan.groups);
+    const zeros = Array.from(ds.values).filter((v) => v === 0).length;
+    expect(zeros).toBeGreaterThan(0); // the explicit 0 value is exercised
+    for (let w = 0; w < ds.samplesPerSeries; w++) {
+      const got = bodies.window(w);
+      expect(got.map((b) => [b.window, b.group, b.samples])).toEqual(plan.bodies.slice(w * plan.groups, (w + 1) * plan.groups).map((b) => [b.window, b.group, b.samples]));
+      got.forEach((b, g) => {
+        const ours = decode(b.body);
+        const theirs = decode(plan.bodies[w * plan.groups + g].body);
+        expect(ours.unsortedSeriesCount).toBe(0);
+        expect(Array.from({ length: ours.seriesCount }, (_, s) => ours.seriesString(s))).toEqual(Array.from({ length: theirs.seriesCount }, (_, s) => theirs.seriesString(s)));
+        expect(Array.from(ours.timestamps.subarray(0, ours.sampleCount))).toEqual(Array.from(theirs.timestamps.subarray(0, theirs.sampleCount)));
+        expect(Array.from(ours.values.subarray(0, ours.sampleCount))).toEqual(Array.from(theirs.values.subarray(0, theirs.sampleCount)));
+      });
+    }
+  });
+
+  it('refuses a timestamp its fixed 6-byte layout cannot hold, and a window outside the data set', () => {
+    const early = generateDataset({ series: 3, samplesPerSeries: 1, seed: 4, startMs: 1000 });
+    expect(() => new SteadyStateBodies(early, 10, 4).window(0)).toThrow(/outside the steady-state layout/);
+    expect(() => new SteadyStateBodies(ds, 10, 4).window(5)).toThrow(/outside the data set/);
+  });
+});
+

@@ -29,6 +29,7 @@ export {
 } from './remote-write/decoded-write-request';
 export { RemoteWriteDecoder, RemoteWriteDecoderConfig, defaultRemoteWriteDecoderConfig } from './remote-write/decoder';
 export {
+  EncodedLabelsV1,
   ExemplarInput,
   HistogramInput,
   LabelInput,
@@ -41,6 +42,7 @@ export {
   TimeSeriesV2Input,
   WriteRequestV1Input,
   WriteRequestV2Input,
+  encodeLabelsV1,
   encodeRawWriteRequestV2,
   encodeWriteRequestV1,
   encodeWriteRequestV2,

@@ -1,6 +1,6 @@
 import { compressSnappy, decompressSnappy } from '../snappy/snappy';
 import { RemoteWriteDecoder } from '../remote-write/decoder';
-import { encodeWriteRequestV1, encodeWriteRequestV2, TimeSeriesV1Input } from '../remote-write/encoder';
+import { encodeWriteRequestV1, encodeWriteRequestV2, TimeSeriesV2Input } from '../remote-write/encoder';
 import { RemoteWriteVersion } from '../remote-write/decoded-write-request';
 
 export interface DecodeBenchOptions {
@@ -33,9 +33,9 @@ function defaultOptions(): DecodeBenchOptions {
 }
 
 /** A request shaped like real scrapes: shared metric names and label names, distinct instances. */
-function buildSeries(o: DecodeBenchOptions): TimeSeriesV1Input[] {
+function buildSeries(o: DecodeBenchOptions): TimeSeriesV2Input[] {
   const start = 1_700_000_000_000;
-  const out: TimeSeriesV1Input[] = [];
+  const out: TimeSeriesV2Input[] = [];
   for (let i = 0; i < o.series; i++) {
     const labels = [{ name: '__name__', value: `http_requests_total_${i % 50}` }];
     for (let l = 1; l < o.labelsPerSeries; l++) labels.push({ name: `label_${l}`, value: `value-${l}-${i}` });

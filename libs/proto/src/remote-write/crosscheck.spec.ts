@@ -10,7 +10,7 @@ import {
   protobufjsEncodeV2,
 } from '../testing/reference';
 import { RemoteWriteDecoder } from './decoder';
-import { encodeRawWriteRequestV2, encodeWriteRequestV1, symbolizeWriteRequestV2 } from './encoder';
+import { EncodedLabelsV1, LabelInput, encodeLabelsV1, encodeRawWriteRequestV2, encodeWriteRequestV1, symbolizeWriteRequestV2 } from './encoder';
 import { DecodedWriteRequest } from './decoded-write-request';
 
 // Property tests against an independent implementation (protobufjs, from proto/*.proto), on
@@ -26,6 +26,16 @@ function expectHashesOfLabels(d: DecodedWriteRequest): void {
 }
 
 describe('cross-check with protobufjs', () => {
+  it('1.0: a request of series whose labels were encoded once has the same bytes as one of plain labels', () => {
+    const random = new RandomRequests(SEED + 1);
+    for (let i = 0; i < ROUNDS; i++) {
+      const req = random.v1();
+      const encoded = { ...req, timeseries: req.timeseries.map((ts) => ({ ...ts, labels: encodeLabelsV1(ts.labels as LabelInput[]) })) };
+      expect(encoded.timeseries.every((ts) => ts.labels instanceof EncodedLabelsV1)).toBe(true);
+      expect(encodeWriteRequestV1(encoded).equals(encodeWriteRequestV1(req))).toBe(true);
+    }
+  });
+
   it('1.0: protobufjs decodes what we encode, and we decode what protobufjs encodes', () => {
     const random = new RandomRequests(SEED);
     const decoder = new RemoteWriteDecoder();

@@ -38,8 +38,22 @@ export interface ExemplarInput {
   timestamp: number;
 }
 
+/**
+ * One series' labels encoded once, as the label fields of its `TimeSeries`: a sender that sends
+ * the same series every interval (a load generator) then copies bytes instead of re-encoding.
+ */
+export class EncodedLabelsV1 {
+  constructor(readonly bytes: Buffer) {}
+}
+
+export function encodeLabelsV1(labels: readonly LabelInput[]): EncodedLabelsV1 {
+  const w = new ProtoWriter();
+  for (const l of labels) writeLabel(w, 1, l);
+  return new EncodedLabelsV1(Buffer.from(w.finish()));
+}
+
 export interface TimeSeriesV1Input {
-  labels: LabelInput[];
+  labels: LabelInput[] | EncodedLabelsV1;
   samples?: SampleInput[];
   exemplars?: ExemplarInput[];
   histograms?: HistogramInput[];
@@ -159,6 +173,13 @@ export class ProtoWriter {
       this.buf.set(v, this.pos);
       this.pos += v.length;
     }
+  }
+
+  /** `src` as it is (already encoded fields). */
+  raw(src: Uint8Array): void {
+    this.ensure(src.length);
+    this.buf.set(src, this.pos);
+    this.pos += src.length;
   }
 
   /** `len` bytes of `src` from `off`, length-prefixed. */
@@ -303,7 +324,8 @@ export function encodeWriteRequestV1(req: WriteRequestV1Input): Buffer {
   const w = new ProtoWriter();
   for (const ts of req.timeseries) {
     const m = w.begin(1);
-    for (const l of ts.labels) writeLabel(w, 1, l);
+    if (ts.labels instanceof EncodedLabelsV1) w.raw(ts.labels.bytes);
+    else for (const l of ts.labels) writeLabel(w, 1, l);
     for (const s of ts.samples ?? []) writeSample(w, 2, s);
     for (const e of ts.exemplars ?? []) {
       const em = w.begin(3);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as protobuf from 'protobufjs';
 import { DecodedWriteRequest } from '../remote-write/decoded-write-request';
 import {
+  EncodedLabelsV1,
   ExemplarInput,
   HistogramInput,
   LabelInput,
@@ -69,7 +70,10 @@ export interface NormRequest {
 }
 
 const str = (s: StringInput | undefined): string => (s === undefined ? '' : typeof s === 'string' ? s : Buffer.from(s).toString('utf8'));
-const labels = (ls: LabelInput[]): NormLabel[] => ls.map((l) => ({ name: str(l.name), value: str(l.value) }));
+const labels = (ls: LabelInput[] | EncodedLabelsV1): NormLabel[] => {
+  if (ls instanceof EncodedLabelsV1) throw new Error('the reference normaliser takes plain labels, not pre-encoded ones');
+  return ls.map((l) => ({ name: str(l.name), value: str(l.value) }));
+};
 const samples = (ss: SampleInput[] | undefined): NormSample[] => (ss ?? []).map((s) => ({ value: s.value, timestamp: s.timestamp }));
 const exemplars = (es: ExemplarInput[] | undefined): NormExemplar[] =>
   (es ?? []).map((e) => ({ labels: labels(e.labels), value: e.value, timestamp: e.timestamp }));
