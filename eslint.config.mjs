@@ -17,8 +17,10 @@ export default [
           allow: [],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:modules', 'type:core'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:core', 'type:data'] },
-            { sourceTag: 'type:tools', onlyDependOnLibsWithTags: ['type:core', 'type:data'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:core', 'type:data', 'type:workload'] },
+            { sourceTag: 'type:tools', onlyDependOnLibsWithTags: ['type:core', 'type:data', 'type:workload'] },
+            // The benchmarks' workload generators (tools/bench), shared with the e2e load run.
+            { sourceTag: 'type:workload', onlyDependOnLibsWithTags: ['type:core', 'type:data', 'type:workload'] },
             { sourceTag: 'type:modules', onlyDependOnLibsWithTags: ['type:component', 'type:data', 'type:core'] },
             { sourceTag: 'type:component', onlyDependOnLibsWithTags: ['type:data', 'type:core'] },
             { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:data', 'type:core'] },

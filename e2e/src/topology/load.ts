@@ -1,15 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 // The benchmark's generators, reused (issue 7): the same realistic series and the same remote write
-// bodies a Prometheus queue manager sends. tools/ is test tooling like e2e/, never shipped.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { REMOTE_WRITE_V1_HEADERS, post } from '../../../tools/bench/load';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { cpuSecondsOf, memoryOf } from '../../../tools/bench/proc-stats';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { buildRemoteWriteBodies, type BodyPlan } from '../../../tools/bench/remote-write-bodies';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { type Dataset, generateDataset, SCRAPE_INTERVAL_MS } from '../../../tools/bench/series-model';
+// bodies a Prometheus queue manager sends.
+import { type BodyPlan, cpuSecondsOf, type Dataset, generateDataset, memoryOf, post, REMOTE_WRITE_V1_HEADERS, SCRAPE_INTERVAL_MS, SteadyStateBodies } from '@panoptes/bench';
 import { TOPOLOGY_NODES, type Topology, type TopologyNode } from './topology';
 
 /** What the bounded load run does; `loadOptionsFromEnv()` reads it from PANOPTES_E2E_LOAD_*. */
@@ -248,40 +241,29 @@ function checkMemoryBudget(o: LoadOptions, windows: number): void {
 
 /**
  * The run's remote write bodies (window-major, `plan.groups` per window), the series count per
- * metric name, and the start of the sample times. The start is chosen after timing the build of
- * one window, so that the whole build ends before window 0 is due; the data set itself is dropped.
+ * metric name, and the start of the sample times. Each group's request is laid out once
+ * (`SteadyStateBodies`); the start is chosen after timing one window's fill, so that the whole
+ * build ends before window 0 is due.
  */
 function buildBodies(o: LoadOptions, windows: number): { plan: BodyPlan; families: Map<string, number>; startMs: number } {
   const provisionalMs = Date.now();
   const ds = generateDataset({ series: o.series, samplesPerSeries: windows, seed: o.seed, startMs: provisionalMs });
   rescaleTimes(ds, provisionalMs, o.intervalMs);
+  const layout = new SteadyStateBodies(ds, o.maxSamplesPerRequest, o.seed);
   const t0 = Date.now();
-  buildWindow(ds, 0, o);
-  const startMs = Math.ceil((Date.now() + (Date.now() - t0) * windows * 1.25 + 10_000) / 1000) * 1000;
+  layout.window(0);
+  const startMs = Math.ceil((Date.now() + (Date.now() - t0) * windows * 1.5 + 10_000) / 1000) * 1000;
   for (let i = 0; i < ds.timestamps.length; i++) ds.timestamps[i] += startMs - provisionalMs;
-  const plan: BodyPlan = { bodies: [], groups: 0, windows, samples: 0, rawBytes: 0, compressedBytes: 0 };
+  const plan: BodyPlan = { bodies: [], groups: layout.groups, windows, samples: 0, rawBytes: 0, compressedBytes: 0 };
   for (let w = 0; w < windows; w++) {
-    const one = buildWindow(ds, w, o);
-    for (const b of one.bodies) plan.bodies.push({ ...b, window: w });
-    plan.groups = one.groups;
-    plan.samples += one.samples;
-    plan.rawBytes += one.rawBytes;
-    plan.compressedBytes += one.compressedBytes;
+    for (const b of layout.window(w)) {
+      plan.bodies.push(b);
+      plan.samples += b.samples;
+      plan.rawBytes += b.rawBytes;
+      plan.compressedBytes += b.body.length;
+    }
   }
   return { plan, families: familyCounts(ds), startMs };
-}
-
-/** The bodies of sample window `w` alone; the seeded series-to-request grouping is the same for every window. */
-function buildWindow(ds: Dataset, w: number, o: LoadOptions): BodyPlan {
-  const n = ds.samplesPerSeries;
-  const timestamps = new Float64Array(ds.series.length);
-  const values = new Float64Array(ds.series.length);
-  for (let i = 0; i < ds.series.length; i++) {
-    timestamps[i] = ds.timestamps[i * n + w];
-    values[i] = ds.values[i * n + w];
-  }
-  const one: Dataset = { families: ds.families, series: ds.series, samplesPerSeries: 1, timestamps, values };
-  return buildRemoteWriteBodies(one, { samplesPerSeriesPerRequest: 1, maxSamplesPerRequest: o.maxSamplesPerRequest, seed: o.seed });
 }
 
 /** Maps the model's 15 s scrape grid onto `intervalMs`, keeping each target's offset within the interval. */
