@@ -94,6 +94,16 @@ describeWithService('kafka', 'KafkaIngestLog', (env) => {
       expect(Number(described.resources[0].configEntries[0].configValue)).toBeGreaterThan(log.config.maxRecordBytes);
     });
 
+    it('ensureTopic succeeds in every process when several create, then grow, the same new topic at once', async () => {
+      // A new cluster: every process starts at the same time and each ensures the topic.
+      const topic = uniqueName('ingest');
+      const many = Array.from({ length: 6 }, () => open(topic));
+      await Promise.all(many.map((log) => log.ensureTopic(1)));
+      await Promise.all(many.map((log, i) => log.ensureTopic(i % 2 === 0 ? 3 : 2)));
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: [topic] });
+      expect(meta[0].partitions).toHaveLength(3);
+    });
+
     it('rejects produce to a partition the topic does not have with 503 (a ring/topic mismatch is ours), acknowledging nothing', async () => {
       const topic = uniqueName('ingest');
       const log = open(topic);

@@ -146,10 +146,18 @@ export class KafkaIngestLog implements IngestLog {
           this.logger.info('created ingest topic', { partitions });
           return;
         }
-        existing = await this.fetchPartitionCount(admin); // created concurrently by someone else
+        // Created concurrently by another process (every process of a new cluster starts at
+        // once): the broker's metadata may not show it for a moment.
+        existing = await this.settledPartitionCount(admin);
       }
       if (existing < partitions) {
-        await admin.createPartitions({ topicPartitions: [{ topic, count: partitions }] });
+        try {
+          await admin.createPartitions({ topicPartitions: [{ topic, count: partitions }] });
+        } catch (err) {
+          // Grown concurrently to `partitions` or more: Kafka refuses a count that is not larger.
+          if ((await this.settledPartitionCount(admin)) < partitions) throw err;
+          return;
+        }
         this.logger.info('added partitions to ingest topic', { from: existing, to: partitions });
       }
     });
@@ -203,6 +211,24 @@ export class KafkaIngestLog implements IngestLog {
     if (!(await admin.listTopics()).includes(this.config.topic)) return 0;
     const { topics } = await admin.fetchTopicMetadata({ topics: [this.config.topic] });
     return topics.find((t) => t.name === this.config.topic)?.partitions.length ?? 0;
+  }
+
+  /**
+   * The partition count of a topic that exists but may be too new for the broker's metadata
+   * (kafkajs then answers 0 partitions or "does not host this topic-partition"): asked again every
+   * 200 ms for up to `waitMs`.
+   */
+  private async settledPartitionCount(admin: Admin, waitMs = 10_000): Promise<number> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        const n = await this.fetchPartitionCount(admin);
+        if (n > 0 || Date.now() >= deadline) return n;
+      } catch (err) {
+        if (Date.now() >= deadline) throw err;
+      }
+      await sleep(200);
+    }
   }
 
   private async withAdmin<T>(what: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
