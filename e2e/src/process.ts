@@ -14,14 +14,17 @@ export interface Started {
   output: () => string;
 }
 
-/** Spawns bin/panoptes with the flags, on free ports, and waits until /ready answers 200. */
-export async function startPanoptes(flags: string[], timeoutMs = 20_000, app = 'panoptes'): Promise<Started> {
-  if (!existsSync(join(ROOT, 'dist', 'apps', app, 'src', 'main.js'))) {
+/**
+ * Spawns bin/panoptes with the flags, on free ports, and waits until /ready answers 200. `root` is
+ * the tree holding bin/ and dist/: the checkout, or a staged image tree (`tools/image/stage`).
+ */
+export async function startPanoptes(flags: string[], timeoutMs = 20_000, app = 'panoptes', root = ROOT): Promise<Started> {
+  if (!existsSync(join(root, 'dist', 'apps', app, 'src', 'main.js'))) {
     throw new Error('the binaries are not built; run `npm run build` (npm test does it first)');
   }
   const t0 = Date.now();
-  const child = spawn(BIN, ['-server.http-listen-port=0', '-server.grpc-listen-port=0', '-server.http-listen-address=127.0.0.1', '-server.grpc-listen-address=127.0.0.1', ...flags], {
-    cwd: ROOT,
+  const child = spawn(join(root, 'bin', 'panoptes'), ['-server.http-listen-port=0', '-server.grpc-listen-port=0', '-server.http-listen-address=127.0.0.1', '-server.grpc-listen-address=127.0.0.1', ...flags], {
+    cwd: root,
     env: { ...process.env, PANOPTES_APP: app },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
