@@ -224,6 +224,11 @@ const ingestSpec = section('ingest-storage', {
     brokers: list(['127.0.0.1:9092'], 'Kafka bootstrap brokers, comma-separated host:port.'),
     clientId: str('panoptes', 'Kafka client ID.'),
     requestTimeoutMs: duration(10_000, 'Timeout of each Kafka request.'),
+    recordCompression: oneOf(
+      ['snappy', 'none'] as const,
+      'snappy',
+      'Compression of the record bodies distributors write: snappy forwards a remote write body as the client compressed it (about a tenth of the bytes to checksum, send and store; ingesters decompress), none writes them uncompressed. Ingesters read both, so upgrade them first.',
+    ),
   }),
 }, { yaml: 'ingest_storage' });
 

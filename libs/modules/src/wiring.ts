@@ -34,6 +34,7 @@ import {
   Distributor,
   HaTracker,
   IngestLogSink,
+  defaultIngestLogSinkConfig,
   PUSH_PATHS,
   PushController,
   renderHaTrackerHtml,
@@ -465,7 +466,9 @@ export async function buildModules(
       const ring = value<Ring>(built, 'ingester-ring');
       sink = new ClassicSink(defaultClassicSinkConfig(), () => ring, value<IngesterClientPool>(built, 'ingester-clients'), log('distributor'), registry);
     } else {
-      sink = new IngestLogSink(value<IngestLog>(built, 'ingest-log').producer(), () => partitions.ring(), clock, registry, appliedOutcome);
+      // Records cross a wire and a broker only with Kafka; the in-process log keeps them uncompressed.
+      const compressRecords = config.ingestStorage.backend === 'kafka' && config.ingestStorage.kafka.recordCompression === 'snappy';
+      sink = new IngestLogSink({ ...defaultIngestLogSinkConfig(), compressRecords }, value<IngestLog>(built, 'ingest-log').producer(), () => partitions.ring(), clock, registry, appliedOutcome);
     }
     const distributor = new Distributor(
       {

@@ -66,7 +66,9 @@ export {
 export { EXEMPLAR_FLAG_DROPPED, WriteRequestSubsetEncoder } from './remote-write/subset-encoder';
 export {
   INGEST_RECORD_V1,
+  INGEST_RECORD_V1_SNAPPY,
   INGEST_RECORD_V2,
+  INGEST_RECORD_V2_SNAPPY,
   decodeIngestRecordValue,
   encodeIngestRecordValue,
 } from './remote-write/ingest-record';

@@ -177,18 +177,21 @@ export class Distributor extends Service {
       throw new ValidationError('malformed_request', 'empty request body; a remote write request is a snappy-compressed protobuf message', { tenant });
     }
     const body = decompressSnappy(compressed, this.config.maxRecvMsgSizeBytes);
-    return this.pushBody(tenant, version, body, version === 2 ? 'prometheus-rw2' : 'prometheus-rw1');
+    return this.pushBody(tenant, version, body, version === 2 ? 'prometheus-rw2' : 'prometheus-rw1', compressed);
   }
 
-  /** An uncompressed remote write body of the given version (also what the ruler writes through). */
-  async pushBody(tenant: string, version: RemoteWriteVersion, body: Buffer, protocol = 'prometheus-rw1'): Promise<PushResult> {
+  /**
+   * An uncompressed remote write body of the given version (also what the ruler writes through);
+   * `snappy`: the same body snappy-compressed, as the client sent it, when it came so.
+   */
+  async pushBody(tenant: string, version: RemoteWriteVersion, body: Buffer, protocol = 'prometheus-rw1', snappy?: Buffer): Promise<PushResult> {
     const decoder = this.decoders.pop() ?? new RemoteWriteDecoder();
     try {
       const req = decoder.decode(body, version, tenantHashSeed(tenant));
       this.requests.inc({ tenant, protocol });
       const end = this.pushDuration.startTimer({ protocol });
       try {
-        return await this.pushDecoded(tenant, req, body);
+        return await this.pushDecoded(tenant, req, body, snappy);
       } finally {
         end();
       }
@@ -259,7 +262,7 @@ export class Distributor extends Service {
     return partialSuccessOf({ rejectedDataPoints: rejected, errors, errorCount });
   }
 
-  private async pushDecoded(tenant: string, req: DecodedWriteRequest, body: Buffer): Promise<PushResult> {
+  private async pushDecoded(tenant: string, req: DecodedWriteRequest, body: Buffer, snappy: Buffer | undefined): Promise<PushResult> {
     const limits = this.limits(tenant);
     let changed = false;
     if (limits.acceptHaSamples && this.haTracker !== undefined && req.seriesCount > 0) {
@@ -318,7 +321,7 @@ export class Distributor extends Service {
         this.discarded.inc({ tenant, reason: 'rate_limited' }, acceptedSamples);
         throw err;
       }
-      const refusedDownstream = await this.sink.write(tenant, req, accepted, acceptedCount, changed ? undefined : body);
+      const refusedDownstream = await this.sink.write(tenant, req, accepted, acceptedCount, changed ? undefined : body, changed ? undefined : snappy);
       if (refusedDownstream) {
         // Refusals the ingesters reported (out-of-order, series limits…): the rest is stored.
         acceptedSamples -= Math.min(acceptedSamples, refusedDownstream.samples);

@@ -1,29 +1,50 @@
-import { ValidationError } from '@panoptes/common';
+import { ValidationError, errorMessage } from '@panoptes/common';
+import { decompressSnappy } from '../snappy/snappy';
 import { RemoteWriteVersion } from './decoded-write-request';
 
 /**
- * The value of an ingest-log record carrying metrics: one format byte, then an uncompressed remote
- * write body of that version (1 = `prometheus.WriteRequest`, 2 = `io.prometheus.write.v2.Request`).
- * The distributor forwards a request's own body when it goes to one partition unchanged, and
- * re-encodes chosen series as 1.0 otherwise; the ingester decodes either with the same decoder.
+ * The value of an ingest-log record carrying metrics: one format byte, then a remote write body
+ * of that version (1 = `prometheus.WriteRequest`, 2 = `io.prometheus.write.v2.Request`),
+ * uncompressed (formats 1, 2) or snappy-compressed as remote write sends it (formats 3, 4). The
+ * distributor forwards a request's own body when it goes to one partition unchanged, compressed
+ * as it arrived when the log is Kafka, and re-encodes chosen series as 1.0 otherwise; the
+ * ingester decodes all four with the same decoder.
  */
 export const INGEST_RECORD_V1 = 1;
 export const INGEST_RECORD_V2 = 2;
+export const INGEST_RECORD_V1_SNAPPY = 3;
+export const INGEST_RECORD_V2_SNAPPY = 4;
 
-/** A record value holding `body` (copied once, behind the format byte). */
-export function encodeIngestRecordValue(version: RemoteWriteVersion, body: Uint8Array): Buffer {
+/** Largest decompressed body of a snappy record; a larger declared length marks a corrupt record. */
+const MAX_INGEST_BODY_BYTES = 1 << 30;
+
+/** A record value holding `body` (copied once, behind the format byte); `snappy`: `body` is snappy-compressed. */
+export function encodeIngestRecordValue(version: RemoteWriteVersion, body: Uint8Array, snappy = false): Buffer {
   const out = Buffer.allocUnsafe(body.length + 1);
-  out[0] = version === 2 ? INGEST_RECORD_V2 : INGEST_RECORD_V1;
+  out[0] = (version === 2 ? INGEST_RECORD_V2 : INGEST_RECORD_V1) + (snappy ? INGEST_RECORD_V1_SNAPPY - INGEST_RECORD_V1 : 0);
   out.set(body, 1);
   return out;
 }
 
-/** The body and its version; a view into `value`, nothing copied. */
+/** The uncompressed body and its version: a view into `value` for formats 1 and 2, decompressed for 3 and 4. */
 export function decodeIngestRecordValue(value: Buffer): { version: RemoteWriteVersion; body: Buffer } {
   if (value.length === 0) throw new ValidationError('malformed_record', 'ingest record value is empty; expected a format byte and a remote write body');
   const format = value[0];
-  if (format !== INGEST_RECORD_V1 && format !== INGEST_RECORD_V2) {
-    throw new ValidationError('malformed_record', `ingest record has unknown format byte ${format}; expected 1 (remote write 1.0) or 2 (remote write 2.0)`);
+  switch (format) {
+    case INGEST_RECORD_V1:
+    case INGEST_RECORD_V2:
+      return { version: format, body: value.subarray(1) };
+    case INGEST_RECORD_V1_SNAPPY:
+    case INGEST_RECORD_V2_SNAPPY:
+      try {
+        return { version: format === INGEST_RECORD_V2_SNAPPY ? 2 : 1, body: decompressSnappy(value.subarray(1), MAX_INGEST_BODY_BYTES) };
+      } catch (err) {
+        throw new ValidationError('malformed_record', `ingest record of format ${format} holds no valid snappy body: ${errorMessage(err)}`, { cause: err });
+      }
+    default:
+      throw new ValidationError(
+        'malformed_record',
+        `ingest record has unknown format byte ${format}; expected 1 or 2 (remote write 1.0 or 2.0), 3 or 4 (the same, snappy-compressed)`,
+      );
   }
-  return { version: format as RemoteWriteVersion, body: value.subarray(1) };
 }

@@ -3,6 +3,7 @@ import { RemoteWriteDecoder } from './decoder';
 import { encodeWriteRequestV1, encodeWriteRequestV2 } from './encoder';
 import { decodeIngestRecordValue, encodeIngestRecordValue } from './ingest-record';
 import { EXEMPLAR_FLAG_DROPPED, WriteRequestSubsetEncoder } from './subset-encoder';
+import { compressSnappy } from '../snappy/snappy';
 
 const STALE_NAN_BITS = [0x00000002, 0x7ff00000]; // Prometheus' staleness marker (lo, hi words)
 
@@ -84,5 +85,19 @@ describe('WriteRequestSubsetEncoder', () => {
     expect(decodeIngestRecordValue(value)).toEqual({ version: 2, body: v2 });
     expect(() => decodeIngestRecordValue(Buffer.from([9, 1]))).toThrow(/unknown format byte 9/);
     expect(() => decodeIngestRecordValue(Buffer.alloc(0))).toThrow(/empty/);
+  });
+
+  it.each([
+    { name: 'remote write 1.0', version: 1 as const, format: 3 },
+    { name: 'remote write 2.0', version: 2 as const, format: 4 },
+  ])('snappy ingest record values ($name) decode to the uncompressed body; a corrupt one is a malformed_record', ({ version, format }) => {
+    const body = version === 2 ? v2 : Buffer.from(encodeWriteRequestV1({ timeseries: [{ labels: [{ name: '__name__', value: 'a' }], samples: [{ timestamp: 1, value: 2 }] }] }));
+    const value = encodeIngestRecordValue(version, compressSnappy(body), true);
+    expect(value[0]).toBe(format);
+    const decoded = decodeIngestRecordValue(value);
+    expect(decoded.version).toBe(version);
+    expect(Buffer.from(decoded.body).equals(Buffer.from(body))).toBe(true);
+    const corrupt = Buffer.concat([Buffer.from([format]), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x7f, 1])]);
+    expect(() => decodeIngestRecordValue(corrupt)).toThrow(expect.objectContaining({ reason: 'malformed_record', message: expect.stringContaining(`format ${format} holds no valid snappy body`) }));
   });
 });
