@@ -1,8 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 // The benchmark's generators, reused (issue 7): the same realistic series and the same remote write
 // bodies a Prometheus queue manager sends.
-import { type BodyPlan, cpuSecondsOf, type Dataset, generateDataset, memoryOf, post, REMOTE_WRITE_V1_HEADERS, SCRAPE_INTERVAL_MS, SteadyStateBodies } from '@panoptes/bench';
+import { type BodyPlan, cpuSecondsOf, type LoadBodiesOptions, memoryOf, post, readLoadBodies, REMOTE_WRITE_V1_HEADERS, SCRAPE_INTERVAL_MS } from '@panoptes/bench';
+import { ROOT } from '../process';
 import { TOPOLOGY_NODES, type Topology, type TopologyNode } from './topology';
 
 /** What the bounded load run does; `loadOptionsFromEnv()` reads it from PANOPTES_E2E_LOAD_*. */
@@ -148,7 +153,7 @@ export async function runLoad(topology: Topology, o: LoadOptions, log: (line: st
 
   // Build everything before the clock starts: the writers then only send bytes.
   const buildStart = Date.now();
-  const { plan, families, startMs } = buildBodies(o, windows);
+  const { plan, families, startMs } = await buildBodies(o, windows);
   const buildSeconds = (Date.now() - buildStart) / 1000;
   log(
     `load: built ${plan.bodies.length} remote write requests (${plan.groups} per window × ${windows} windows, ` +
@@ -241,42 +246,27 @@ function checkMemoryBudget(o: LoadOptions, windows: number): void {
 
 /**
  * The run's remote write bodies (window-major, `plan.groups` per window), the series count per
- * metric name, and the start of the sample times. Each group's request is laid out once
- * (`SteadyStateBodies`); the start is chosen after timing one window's fill, so that the whole
- * build ends before window 0 is due.
+ * metric name, and the start of the sample times, built by `tools/bench/load-bodies.js` in a plain
+ * node process (Jest runs its snappy compression about ten times slower) and read from its file.
  */
-function buildBodies(o: LoadOptions, windows: number): { plan: BodyPlan; families: Map<string, number>; startMs: number } {
-  const provisionalMs = Date.now();
-  const ds = generateDataset({ series: o.series, samplesPerSeries: windows, seed: o.seed, startMs: provisionalMs });
-  rescaleTimes(ds, provisionalMs, o.intervalMs);
-  const layout = new SteadyStateBodies(ds, o.maxSamplesPerRequest, o.seed);
-  const t0 = Date.now();
-  layout.window(0);
-  const startMs = Math.ceil((Date.now() + (Date.now() - t0) * windows * 1.5 + 10_000) / 1000) * 1000;
-  for (let i = 0; i < ds.timestamps.length; i++) ds.timestamps[i] += startMs - provisionalMs;
-  const plan: BodyPlan = { bodies: [], groups: layout.groups, windows, samples: 0, rawBytes: 0, compressedBytes: 0 };
-  for (let w = 0; w < windows; w++) {
-    for (const b of layout.window(w)) {
-      plan.bodies.push(b);
+async function buildBodies(o: LoadOptions, windows: number): Promise<{ plan: BodyPlan; families: Map<string, number>; startMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'panoptes-load-bodies-'));
+  try {
+    const file = join(dir, 'bodies.bin');
+    const options: LoadBodiesOptions = { series: o.series, windows, intervalMs: o.intervalMs, maxSamplesPerRequest: o.maxSamplesPerRequest, seed: o.seed };
+    await promisify(execFile)(process.execPath, [join(ROOT, 'tools', 'bench', 'load-bodies.js'), JSON.stringify(options), file]);
+    const built = readLoadBodies(file);
+    const plan: BodyPlan = { bodies: [], groups: built.groups, windows, samples: 0, rawBytes: 0, compressedBytes: 0 };
+    built.bodies.forEach((b, i) => {
+      plan.bodies.push({ ...b, series: b.samples, window: Math.floor(i / built.groups), group: i % built.groups });
       plan.samples += b.samples;
       plan.rawBytes += b.rawBytes;
       plan.compressedBytes += b.body.length;
-    }
+    });
+    return { plan, families: new Map(built.families), startMs: built.startMs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return { plan, families: familyCounts(ds), startMs };
-}
-
-/** Maps the model's 15 s scrape grid onto `intervalMs`, keeping each target's offset within the interval. */
-function rescaleTimes(ds: Dataset, startMs: number, intervalMs: number): void {
-  if (intervalMs === SCRAPE_INTERVAL_MS) return;
-  const f = intervalMs / SCRAPE_INTERVAL_MS;
-  for (let i = 0; i < ds.timestamps.length; i++) ds.timestamps[i] = startMs + Math.floor((ds.timestamps[i] - startMs) * f);
-}
-
-function familyCounts(ds: Dataset): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const s of ds.series) counts.set(s.values[0], (counts.get(s.values[0]) ?? 0) + 1);
-  return counts;
 }
 
 async function runWriters(topology: Topology, o: LoadOptions, plan: BodyPlan, startMs: number, windows: number, signal: AbortSignal, report: LoadReport): Promise<void> {
