@@ -6,7 +6,7 @@ import { TOPOLOGY_NODES, Topology, type TopologyNode } from './topology';
 // ingest mode as the chart's default. Size and length: PANOPTES_E2E_LOAD_SERIES, _MINUTES (see load.ts).
 const options = loadOptionsFromEnv();
 const windows = Math.max(1, Math.ceil(options.durationMs / options.intervalMs));
-// Body build (~12-50 µs per series-sample) + the run + verification (3 min at most) + slack.
+// Body build (~3-10 µs per series-sample, in a child process) + the run + verification (3 min at most) + slack.
 const runTimeoutMs = options.series * windows * 0.1 + windows * options.intervalMs + 8 * 60_000;
 
 describeTopology('kafka', `bounded load run: ${options.series} active series every ${options.intervalMs / 1000} s for ${options.durationMs / 60_000} min`, { fullOnly: true }, (services) => {
