@@ -8,7 +8,7 @@ import type { ApiHandler, ApiRequest, ApiResponse } from '@panoptes/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type FrontendTenantLimits, clampStartToGrid, maxQueryLengthError } from './limits';
 import { type Extent, type GridRange, decodeExtents, encodeExtents, gapsOf, gridFloor, mergeExtents } from './extents';
-import { type RenderedMatrix, concatMatrices, extractRange, matrixJson, readMatrixBody } from './matrix';
+import { type RenderedMatrix, concatMatrices, extractRange, joinMatrixBodies, matrixJson, readMatrixBody } from './matrix';
 import { QUERIER_STATS_HEADER, QUERY_STATS_HEADER, QueryStats, headerValue, withoutHeader } from './query-stats';
 import type { DownstreamRequest, DownstreamResponse, QueryScheduler } from './scheduler';
 import { type RangeRequest, alignToStep, splitByInterval } from './split';
@@ -228,6 +228,7 @@ export class QueryFrontendHandler implements ApiHandler {
       this.countLookup(false, [], parts[0], stats);
       return this.fetchRange(req, parts[0], parts[0], stats);
     }
+    if (!cache) return this.joinedSplits(req, parts, stats);
     const keys = parts.map((p) => this.cacheKey(req.tenant, p));
     const cached = cache ? await cache.getMulti(keys) : new Map<string, Buffer>();
     // Points after this are never cached: recent data may still change.
@@ -259,6 +260,20 @@ export class QueryFrontendHandler implements ApiHandler {
     const failed = results.find((x): x is DownstreamResponse => 'body' in x);
     if (failed) return failed;
     return json(matrixJson(concatMatrices(results as RenderedMatrix[])));
+  }
+
+  /**
+   * Splits nobody caches: their answers are joined as text (`joinMatrixBodies`), no point parsed
+   * or indexed, so splitting costs the frontend little more than passing one answer on. Answers
+   * that are not plain matrices take the general path.
+   */
+  private async joinedSplits(req: DownstreamRequest, parts: RangeRequest[], stats: QueryStats): Promise<DownstreamResponse> {
+    for (const p of parts) this.countLookup(false, [], p, stats);
+    const answers = await Promise.all(parts.map((p) => this.fetchRange(req, p, p, stats)));
+    const failed = answers.find((res) => res.status !== 200);
+    if (failed) return failed;
+    const bodies = answers.map((res) => res.body);
+    return json(joinMatrixBodies(bodies) ?? matrixJson(concatMatrices(bodies.map(readMatrixBody))));
   }
 
   /** One querier call for the points of `range` on the grid of split `p`. */

@@ -1,6 +1,6 @@
 import { seededRandom } from '@panoptes/common';
 import { ByteWriter, Decbuf } from '@panoptes/block-formats';
-import { type MatrixResponse, concatMatrices, extractRange, matrixJson, readMatrix, readMatrixBody, renderMatrix, scanMatrixBody, writeMatrix } from './matrix';
+import { type MatrixResponse, concatMatrices, extractRange, joinMatrixBodies, matrixJson, readMatrix, readMatrixBody, renderMatrix, scanMatrixBody, writeMatrix } from './matrix';
 
 function response(series: Array<{ metric: Record<string, string>; times: number[] }>, extra: Partial<MatrixResponse> = {}): MatrixResponse {
   return {
@@ -126,5 +126,45 @@ describe('rendered matrices', () => {
       expect(scanMatrixBody(body)).toBeUndefined();
       expect(matrixJson(readMatrixBody(body))).toBe('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"b"},"values":[[1,"2"]]}]}}');
     });
+  });
+});
+
+describe('joinMatrixBodies', () => {
+  const body = (series: Array<{ metric: Record<string, string>; times: number[] }>, extra: Partial<MatrixResponse> = {}): string => JSON.stringify(response(series, extra));
+  const general = (bodies: string[]): string => matrixJson(concatMatrices(bodies.map(readMatrixBody)));
+
+  it.each([
+    {
+      name: 'two splits with the same series',
+      bodies: [body([{ metric: { job: 'a' }, times: [0, 60_000] }, { metric: { job: 'b' }, times: [0] }]), body([{ metric: { job: 'a' }, times: [120_000] }, { metric: { job: 'b' }, times: [180_000] }])],
+    },
+    {
+      name: 'series only in one split, labels needing escapes, out of order in an answer',
+      bodies: [
+        body([{ metric: { job: 'z"q', zone: 'é' }, times: [0] }, { metric: { job: 'a' }, times: [0] }]),
+        body([{ metric: { __name__: 'up' }, times: [60_000] }, { metric: { job: 'a' }, times: [60_000, 120_000] }]),
+      ],
+    },
+    { name: 'an empty split', bodies: [body([]), body([{ metric: {}, times: [60_000] }])] },
+    { name: 'annotations merged once', bodies: [body([{ metric: { job: 'a' }, times: [0] }], { warnings: ['w1'], infos: ['i1'] }), body([{ metric: { job: 'a' }, times: [60_000] }], { warnings: ['w1', 'w2'] })] },
+    { name: 'three splits', bodies: [body([{ metric: { job: 'a' }, times: [0] }]), body([{ metric: { job: 'a' }, times: [60_000] }]), body([{ metric: { job: 'a' }, times: [120_000] }])] },
+  ])('joins $name exactly as the point-by-point path does', ({ bodies }) => {
+    expect(joinMatrixBodies(bodies)).toBe(general(bodies));
+  });
+
+  it('keeps NaN and infinities as the querier wrote them', () => {
+    const res = response([{ metric: { job: 'a' }, times: [0] }]);
+    res.data.result[0].values!.push([60, 'NaN'], [120, '+Inf'], [180, '-Inf']);
+    const bodies = [JSON.stringify(res), body([{ metric: { job: 'a' }, times: [240_000] }])];
+    expect(joinMatrixBodies(bodies)).toBe(general(bodies));
+  });
+
+  it.each([
+    { name: 'an error answer', other: '{"status":"error","errorType":"bad_data","error":"x"}' },
+    { name: 'a series with no points', other: '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[]}]}}' },
+    { name: 'a series with histograms', other: '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"histograms":[[1,{"count":"1"}]]}]}}' },
+    { name: 'query stats after the result', other: '{"status":"success","data":{"resultType":"matrix","result":[],"stats":{}}}' },
+  ])('leaves $name to the general path', ({ other }) => {
+    expect(joinMatrixBodies([body([{ metric: { job: 'a' }, times: [0] }]), other])).toBeUndefined();
   });
 });

@@ -135,19 +135,102 @@ export function scanMatrixBody(body: string): RenderedMatrix | undefined {
       if (next !== 0x2c) return undefined;
     }
   }
-  // After the result array: the end of `data` (anything else, e.g. `stats`, is left to JSON), then the annotations.
+  const annotations = readAnnotations(body, i);
+  if (!annotations) return undefined;
+  return { series: sortedByLabels(series), warnings: annotations.warnings ?? [], infos: annotations.infos ?? [] };
+}
+
+/** What follows a matrix answer's result array at `i`: the end of `data` (anything else, e.g. `stats`, is left to JSON), then the annotations. */
+function readAnnotations(body: string, i: number): { warnings?: string[]; infos?: string[] } | undefined {
   if (body.charCodeAt(i) !== 0x7d) return undefined;
   const rest = body.slice(i + 1);
-  let annotations: { warnings?: string[]; infos?: string[] } = {};
-  if (rest !== '}') {
-    if (!rest.startsWith(',')) return undefined;
-    try {
-      annotations = JSON.parse(`{${rest.slice(1)}`) as { warnings?: string[]; infos?: string[] };
-    } catch {
-      return undefined;
+  if (rest === '}') return {};
+  if (!rest.startsWith(',')) return undefined;
+  try {
+    return JSON.parse(`{${rest.slice(1)}`) as { warnings?: string[]; infos?: string[] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** One series of a matrix answer as two slices of its body: the `metric` object and the points' text (`[t,"v"],…`). */
+interface SeriesText {
+  metric: string;
+  text: string;
+}
+
+/**
+ * A querier's plain matrix answer cut into series without reading a single point: the points'
+ * text runs from `,"values":[` to the `"]]` that closes the last point (values are quoted numbers,
+ * `NaN` or `±Inf`, so no `]` occurs inside). Undefined for anything else (histograms, `stats`, an
+ * error): the caller takes the point-by-point path.
+ */
+function scanSeriesTexts(body: string): { series: SeriesText[]; warnings: string[]; infos: string[] } | undefined {
+  if (!body.startsWith(MATRIX_PREFIX)) return undefined;
+  const series: SeriesText[] = [];
+  let i = MATRIX_PREFIX.length;
+  if (body.charCodeAt(i) === 0x5d) i++;
+  else {
+    for (;;) {
+      if (!body.startsWith('{"metric":', i)) return undefined;
+      const metricStart = i + 10;
+      const metricEnd = skipJson(body, metricStart);
+      if (metricEnd < 0 || body.charCodeAt(metricStart) !== 0x7b) return undefined;
+      i = metricEnd;
+      if (body.startsWith(',"values":[', i)) {
+        const textStart = i + 11;
+        if (body.charCodeAt(textStart) !== 0x5b) return undefined;
+        const close = body.indexOf('"]]', textStart);
+        if (close < 0) return undefined;
+        series.push({ metric: body.slice(metricStart, metricEnd), text: body.slice(textStart, close + 2) });
+        i = close + 3;
+      }
+      if (body.charCodeAt(i) !== 0x7d) return undefined;
+      i++;
+      const next = body.charCodeAt(i);
+      i++;
+      if (next === 0x5d) break;
+      if (next !== 0x2c) return undefined;
     }
   }
-  return { series: sortedByLabels(series), warnings: annotations.warnings ?? [], infos: annotations.infos ?? [] };
+  const annotations = readAnnotations(body, i);
+  if (!annotations) return undefined;
+  return { series, warnings: annotations.warnings ?? [], infos: annotations.infos ?? [] };
+}
+
+/**
+ * The consecutive splits' query_range answer bodies joined into the whole answer, exactly as
+ * `matrixJson(concatMatrices(parts.map(readMatrixBody)))` writes it, without parsing or indexing
+ * any point: the path for splits nobody caches, which only need their points' text appended.
+ * Undefined when a body is not a plain matrix answer (the caller takes the general path).
+ */
+export function joinMatrixBodies(bodies: readonly string[]): string | undefined {
+  const byMetric = new Map<string, string[]>();
+  const warnings = new Set<string>();
+  const infos = new Set<string>();
+  for (const body of bodies) {
+    const part = scanSeriesTexts(body);
+    if (!part) return undefined;
+    for (const w of part.warnings) warnings.add(w);
+    for (const i of part.infos) infos.add(i);
+    for (const s of part.series) {
+      const texts = byMetric.get(s.metric);
+      if (texts) texts.push(s.text);
+      else byMetric.set(s.metric, [s.text]);
+    }
+  }
+  const metrics = [...byMetric.keys()];
+  if (metrics.length > 1) {
+    const keyed = metrics.map((m) => ({ m, labels: sortedPairs(JSON.parse(m) as Record<string, string>) }));
+    keyed.sort((a, b) => compareLabels(a.labels, b.labels));
+    for (let k = 0; k < keyed.length; k++) metrics[k] = keyed[k].m;
+  }
+  const parts: string[] = [];
+  for (const m of metrics) parts.push(`{"metric":${m},"values":[${byMetric.get(m)!.join(',')}]}`);
+  let out = `{"status":"success","data":{"resultType":"matrix","result":[${parts.join(',')}]}`;
+  if (warnings.size > 0) out += `,"warnings":${JSON.stringify([...warnings])}`;
+  if (infos.size > 0) out += `,"infos":${JSON.stringify([...infos])}`;
+  return `${out}}`;
 }
 
 /** Series in Prometheus's matrix order (by labels); a querier's answer already is, so this mostly checks. */

@@ -91,7 +91,8 @@ async function simpleAggregate(ev: Evaluator, e: AggregateExpr, series: StepSeri
     }
   }
   for (let gi = 0; gi < groups.length; gi++) {
-    await ev.tick();
+    const pause = ev.tick();
+    if (pause) await pause;
     const members = groups[gi].members;
     const o = out[gi];
     for (let k = 0; k < g.n; k++) {
@@ -215,7 +216,8 @@ async function selectK(ev: Evaluator, e: AggregateExpr, series: StepSeries[], pa
     const kk = Math.min(Math.trunc(p), series.length);
     if (!(kk >= 1)) continue;
     for (const grp of groups) {
-      await ev.tick();
+      const pause = ev.tick();
+      if (pause) await pause;
       candidates.length = 0;
       for (const i of grp.members) if (series[i].has[k]) candidates.push(i);
       if (candidates.length === 0) continue;

@@ -157,7 +157,8 @@ async function vectorBinop(ev: Evaluator, e: BinaryExpr, lhsV: VectorValue, rhsV
   const oneAt = new Map<string, number>();
   const matched = new Map<string, Set<string> | null>();
   for (let k = 0; k < g.n; k++) {
-    await ev.tick();
+    const pause = ev.tick();
+    if (pause) await pause;
     // An empty side at this step gives nothing, before any matching error (as Prometheus).
     if (!many.some((s) => s.has[k]) || !one.some((s) => s.has[k])) continue;
     oneAt.clear();

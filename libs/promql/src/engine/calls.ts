@@ -135,7 +135,8 @@ async function rangeFunction(ev: Evaluator, e: Call, matrixArg: number, g: Grid)
   };
   const out: StepSeries[] = [];
   for (const s of m.series) {
-    await ev.tick();
+    const pause = ev.tick();
+    if (pause) await pause;
     const o = newStepSeries(keepName ? s.labels : dropMetricName(s.labels), g.n);
     w.ts = s.ts;
     w.vs = s.vs;
@@ -322,7 +323,8 @@ async function simpleFunction(ev: Evaluator, e: Call, fn: (v: number, args: read
   const args: number[] = new Array(params.length).fill(0);
   const out: StepSeries[] = [];
   for (const s of input.series) {
-    await ev.tick();
+    const pause = ev.tick();
+    if (pause) await pause;
     const o = newStepSeries(dropMetricName(s.labels), g.n);
     for (let k = 0; k < g.n; k++) {
       if (!s.has[k]) continue;
@@ -410,7 +412,8 @@ async function classicHistogramFunction(ev: Evaluator, e: Call, g: Grid): Promis
     return n;
   };
   for (const grp of groups.values()) {
-    await ev.tick();
+    const pause = ev.tick();
+    if (pause) await pause;
     const outs = fraction
       ? [newStepSeries(grp.labels, g.n)]
       : quantiles.map((q) => newStepSeries(qLabel === '' ? grp.labels : setLabel(grp.labels, qLabel, q.label), g.n));

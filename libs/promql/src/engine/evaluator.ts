@@ -7,6 +7,7 @@ import { evalBinary } from './binary';
 import { evalCall } from './calls';
 import { dropMetricName } from './labels';
 import { type SeriesData, lastAtOrBefore } from './series-data';
+import { slabF64, slabU8 } from './slab';
 import {
   type Grid,
   type MatrixValue,
@@ -68,7 +69,8 @@ export class Evaluator {
   ) {}
 
   async eval(e: Expr, g: Grid): Promise<Value> {
-    await this.tick();
+    const pause = this.tick();
+    if (pause) await pause;
     this.frames.push(0);
     let v: Value;
     let children = 0;
@@ -113,17 +115,27 @@ export class Evaluator {
   }
 
   /**
-   * Call once per series or step of any loop: every few milliseconds it gives the event loop a turn
-   * (other requests, the write path, a client's disconnect) and then throws when the query was
-   * cancelled or ran past its deadline. Cheap in between: a counter.
+   * Call once per series or step of any loop, as `const pause = ev.tick(); if (pause) await pause;`:
+   * every few milliseconds it gives the event loop a turn (other requests, the write path, a
+   * client's disconnect), and it throws when the query was cancelled or ran past its deadline.
+   * Cheap in between: a counter, and no promise (a query split in k parts has k times the series
+   * loops, so an await per series would be a per-split cost of its own).
    */
-  async tick(): Promise<void> {
-    if ((this.checks++ & 15) !== 0) return;
+  tick(): Promise<void> | undefined {
+    if ((this.checks++ & 15) !== 0) return undefined;
     const now = Date.now();
-    if (now - this.lastYield >= YIELD_EVERY_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      this.lastYield = Date.now();
-    }
+    if (now - this.lastYield >= YIELD_EVERY_MS) return this.yieldThenCheck(now);
+    this.checkLive(now);
+    return undefined;
+  }
+
+  private async yieldThenCheck(now: number): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastYield = Date.now();
+    this.checkLive(now);
+  }
+
+  private checkLive(now: number): void {
     if (this.settings.signal?.aborted) throw new QueryCanceledError('query was canceled in expression evaluation');
     if (now > this.settings.deadline) {
       throw new QueryTimeoutError(`query timed out in expression evaluation (timeout ${this.settings.timeoutMs}ms)`);
@@ -171,10 +183,11 @@ export class Evaluator {
     const lookback = this.settings.lookbackMs;
     const out: StepSeries[] = [];
     for (const sd of data) {
-      await this.tick();
-      const vals = new Float64Array(g.n);
-      const has = new Uint8Array(g.n);
-      const sampleTs = new Float64Array(g.n);
+      const pause = this.tick();
+      if (pause) await pause;
+      const vals = slabF64(g.n);
+      const has = slabU8(g.n);
+      const sampleTs = slabF64(g.n);
       let any = false;
       let idx = -1;
       for (let k = 0; k < g.n; k++) {

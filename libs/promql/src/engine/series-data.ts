@@ -1,5 +1,6 @@
 import { type Labels, XorChunkIterator } from '@panoptes/block-formats';
 import { PromQLExecutionError } from '../errors';
+import { slabF64 } from './slab';
 import type { StoredSeries } from './types';
 
 /** Prometheus's staleness marker: the NaN with payload 2 (0x7ff0000000000002). */
@@ -19,10 +20,18 @@ export interface SeriesData {
 }
 
 const iterator = new XorChunkIterator();
+// Decoding scratch, grown on demand and reused: a series' samples are decoded here and copied out
+// at their exact count, so a selection that needs part of a chunk (a split's or a step's edges)
+// keeps only that part alive, not every sample of the chunks it touched.
+let scratchTs = new Float64Array(1024);
+let scratchVs = new Float64Array(1024);
+let scratchStale = new Uint8Array(1024);
 
 /**
  * Decodes a stored series' chunks, keeping samples in [minT, maxT]. Overlapping chunks (replicas,
  * head and blocks) are merged; of two samples with the same timestamp the first chunk's wins.
+ * A chunk is decoded no further than its first sample after maxT (a chunk's samples are in time
+ * order), and samples before minT are decoded (XOR is sequential) but not kept.
  */
 export function decodeSeries(s: StoredSeries, minT: number, maxT: number): SeriesData {
   let total = 0;
@@ -30,9 +39,15 @@ export function decodeSeries(s: StoredSeries, minT: number, maxT: number): Serie
     if (c.encoding !== 1) throw new PromQLExecutionError(`unsupported chunk encoding ${c.encoding} in series ${JSON.stringify(s.labels)}`);
     if (c.maxT >= minT && c.minT <= maxT) total += iterator.reset(c.data).numSamples;
   }
-  let ts = new Float64Array(total);
-  let vs = new Float64Array(total);
-  let stale: Uint8Array | null = null;
+  if (scratchTs.length < total) {
+    const size = Math.max(total, scratchTs.length * 2);
+    scratchTs = new Float64Array(size);
+    scratchVs = new Float64Array(size);
+    scratchStale = new Uint8Array(size);
+  }
+  const ts = scratchTs;
+  const vs = scratchVs;
+  let anyStale = false;
   let n = 0;
   let sorted = true;
   for (const c of s.chunks) {
@@ -40,24 +55,24 @@ export function decodeSeries(s: StoredSeries, minT: number, maxT: number): Serie
     const it = iterator.reset(c.data);
     while (it.next()) {
       const t = it.t;
-      if (t < minT || t > maxT) continue;
+      if (t < minT) continue;
+      if (t > maxT) break;
       if (n > 0 && t <= ts[n - 1]) sorted = false;
       ts[n] = t;
       vs[n] = it.v;
-      if (it.valueHi === STALE_NAN_HI && it.valueLo === STALE_NAN_LO) {
-        stale ??= new Uint8Array(total);
-        stale[n] = 1;
-      }
+      const isStale = it.valueHi === STALE_NAN_HI && it.valueLo === STALE_NAN_LO;
+      scratchStale[n] = isStale ? 1 : 0;
+      if (isStale) anyStale = true;
       n++;
     }
   }
+  const stale = anyStale ? scratchStale : null;
   if (!sorted) return mergeUnsorted(s.labels, ts, vs, stale, n);
-  if (n < total) {
-    ts = ts.subarray(0, n);
-    vs = vs.subarray(0, n);
-    stale = stale ? stale.subarray(0, n) : null;
-  }
-  return { labels: s.labels, ts, vs, stale };
+  const outTs = slabF64(n);
+  outTs.set(ts.subarray(0, n));
+  const outVs = slabF64(n);
+  outVs.set(vs.subarray(0, n));
+  return { labels: s.labels, ts: outTs, vs: outVs, stale: stale ? stale.slice(0, n) : null };
 }
 
 function mergeUnsorted(labels: Labels, ts: Float64Array, vs: Float64Array, stale: Uint8Array | null, n: number): SeriesData {

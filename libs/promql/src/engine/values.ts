@@ -1,6 +1,7 @@
 import type { Labels } from '@panoptes/block-formats';
 import { PromQLExecutionError } from '../errors';
 import { labelsKey } from './labels';
+import { slabF64, slabU8 } from './slab';
 
 /**
  * The evaluator's intermediate values. Everything is evaluated over a step grid at once (Prometheus's
@@ -61,7 +62,7 @@ export interface MatrixValue {
 export type Value = ScalarValue | StringValue | VectorValue | MatrixValue;
 
 export function newStepSeries(labels: Labels, n: number): StepSeries {
-  return { labels, vals: new Float64Array(n), has: new Uint8Array(n) };
+  return { labels, vals: slabF64(n), has: slabU8(n) };
 }
 
 export function countPresent(s: StepSeries): number {

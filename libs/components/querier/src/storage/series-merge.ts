@@ -1,9 +1,19 @@
 import { compareLabels, compareUtf8, type Labels } from '@panoptes/block-formats';
 import type { EncodedChunk, StoredSeries } from '@panoptes/promql';
 
-/** A string identifying a label set exactly (labels are sorted, so equal sets give equal keys). */
+/**
+ * A string identifying a label set exactly (labels are sorted, so equal sets give equal keys):
+ * each name and value prefixed by its length, so no character inside them can fake a boundary.
+ * Made for every series of every selection (twice as often for a query split in two): cheaper
+ * than JSON.stringify. Only compared, never parsed or shown.
+ */
 export function labelsKey(labels: Labels): string {
-  return JSON.stringify(labels);
+  let key = '';
+  for (let i = 0; i < labels.length; i++) {
+    const [name, value] = labels[i];
+    key += `${name.length}:${name}${value.length}:${value}`;
+  }
+  return key;
 }
 
 /**
