@@ -85,57 +85,68 @@ function skipJson(body: string, i: number): number {
 }
 
 /**
+ * Walks a plain matrix answer's series (`MATRIX_PREFIX`, then `{"metric":{…},"values":[…]}` items):
+ * for each series with points, `points(metric, start)` gets its `metric` object's text and the index
+ * of its first point's `[`, and returns the index of the `]` that closes the points, or -1 to give
+ * up. Returns the index just past the result array, or -1 for any other layout.
+ */
+function walkMatrixSeries(body: string, points: (metric: string, start: number) => number): number {
+  if (!body.startsWith(MATRIX_PREFIX)) return -1;
+  let i = MATRIX_PREFIX.length;
+  if (body.charCodeAt(i) === 0x5d) return i + 1;
+  for (;;) {
+    if (!body.startsWith('{"metric":', i)) return -1;
+    const metricStart = i + 10;
+    const metricEnd = skipJson(body, metricStart);
+    if (metricEnd < 0 || body.charCodeAt(metricStart) !== 0x7b) return -1;
+    i = metricEnd;
+    if (body.startsWith(',"values":[', i)) {
+      const end = points(body.slice(metricStart, metricEnd), i + 11);
+      if (end < 0) return -1;
+      i = end + 1;
+    }
+    if (body.charCodeAt(i) !== 0x7d) return -1;
+    i++;
+    const next = body.charCodeAt(i);
+    i++;
+    if (next === 0x5d) return i;
+    if (next !== 0x2c) return -1;
+  }
+}
+
+/**
  * A querier's query_range answer body read straight into rendered series: each series' `metric`
  * and points are slices of the body, only the timestamps are parsed, so no object per point is
  * made and the labels keep the querier's escaping. Undefined for anything but a plain matrix
  * answer (an error, `stats`, an unexpected layout): the caller parses it as JSON instead.
  */
 export function scanMatrixBody(body: string): RenderedMatrix | undefined {
-  if (!body.startsWith(MATRIX_PREFIX)) return undefined;
   const series: RenderedSeries[] = [];
-  let i = MATRIX_PREFIX.length;
-  if (body.charCodeAt(i) === 0x5d) i++;
-  else {
+  const i = walkMatrixSeries(body, (metric, textStart) => {
+    const times: number[] = [];
+    const offsets: number[] = [];
+    let j = textStart;
     for (;;) {
-      if (!body.startsWith('{"metric":', i)) return undefined;
-      const metricStart = i + 10;
-      const metricEnd = skipJson(body, metricStart);
-      if (metricEnd < 0 || body.charCodeAt(metricStart) !== 0x7b) return undefined;
-      i = metricEnd;
-      if (body.startsWith(',"values":[', i)) {
-        const textStart = i + 11;
-        const times: number[] = [];
-        const offsets: number[] = [];
-        let j = textStart;
-        for (;;) {
-          if (body.charCodeAt(j) !== 0x5b) return undefined;
-          offsets.push(j - textStart);
-          const comma = body.indexOf(',', j);
-          const t = Number(body.slice(j + 1, comma));
-          if (comma < 0 || Number.isNaN(t) || body.charCodeAt(comma + 1) !== 0x22) return undefined;
-          times.push(Math.round(t * 1000));
-          const close = body.indexOf('"]', comma + 2);
-          if (close < 0) return undefined;
-          j = close + 2;
-          const next = body.charCodeAt(j);
-          if (next === 0x2c) j++;
-          else if (next === 0x5d) break;
-          else return undefined;
-        }
-        const text = body.slice(textStart, j);
-        offsets.push(text.length + 1);
-        series.push({ metric: body.slice(metricStart, metricEnd), times: Float64Array.from(times), offsets: Uint32Array.from(offsets), text });
-        i = j + 1;
-      }
-      if (body.charCodeAt(i) !== 0x7d) return undefined;
-      i++;
-      const next = body.charCodeAt(i);
-      i++;
-      if (next === 0x5d) break;
-      if (next !== 0x2c) return undefined;
+      if (body.charCodeAt(j) !== 0x5b) return -1;
+      offsets.push(j - textStart);
+      const comma = body.indexOf(',', j);
+      const t = Number(body.slice(j + 1, comma));
+      if (comma < 0 || Number.isNaN(t) || body.charCodeAt(comma + 1) !== 0x22) return -1;
+      times.push(Math.round(t * 1000));
+      const close = body.indexOf('"]', comma + 2);
+      if (close < 0) return -1;
+      j = close + 2;
+      const next = body.charCodeAt(j);
+      if (next === 0x2c) j++;
+      else if (next === 0x5d) break;
+      else return -1;
     }
-  }
-  const annotations = readAnnotations(body, i);
+    const text = body.slice(textStart, j);
+    offsets.push(text.length + 1);
+    series.push({ metric, times: Float64Array.from(times), offsets: Uint32Array.from(offsets), text });
+    return j;
+  });
+  const annotations = i < 0 ? undefined : readAnnotations(body, i);
   if (!annotations) return undefined;
   return { series: sortedByLabels(series), warnings: annotations.warnings ?? [], infos: annotations.infos ?? [] };
 }
@@ -166,34 +177,15 @@ interface SeriesText {
  * error): the caller takes the point-by-point path.
  */
 function scanSeriesTexts(body: string): { series: SeriesText[]; warnings: string[]; infos: string[] } | undefined {
-  if (!body.startsWith(MATRIX_PREFIX)) return undefined;
   const series: SeriesText[] = [];
-  let i = MATRIX_PREFIX.length;
-  if (body.charCodeAt(i) === 0x5d) i++;
-  else {
-    for (;;) {
-      if (!body.startsWith('{"metric":', i)) return undefined;
-      const metricStart = i + 10;
-      const metricEnd = skipJson(body, metricStart);
-      if (metricEnd < 0 || body.charCodeAt(metricStart) !== 0x7b) return undefined;
-      i = metricEnd;
-      if (body.startsWith(',"values":[', i)) {
-        const textStart = i + 11;
-        if (body.charCodeAt(textStart) !== 0x5b) return undefined;
-        const close = body.indexOf('"]]', textStart);
-        if (close < 0) return undefined;
-        series.push({ metric: body.slice(metricStart, metricEnd), text: body.slice(textStart, close + 2) });
-        i = close + 3;
-      }
-      if (body.charCodeAt(i) !== 0x7d) return undefined;
-      i++;
-      const next = body.charCodeAt(i);
-      i++;
-      if (next === 0x5d) break;
-      if (next !== 0x2c) return undefined;
-    }
-  }
-  const annotations = readAnnotations(body, i);
+  const i = walkMatrixSeries(body, (metric, textStart) => {
+    if (body.charCodeAt(textStart) !== 0x5b) return -1;
+    const close = body.indexOf('"]]', textStart);
+    if (close < 0) return -1;
+    series.push({ metric, text: body.slice(textStart, close + 2) });
+    return close + 2;
+  });
+  const annotations = i < 0 ? undefined : readAnnotations(body, i);
   if (!annotations) return undefined;
   return { series, warnings: annotations.warnings ?? [], infos: annotations.infos ?? [] };
 }
