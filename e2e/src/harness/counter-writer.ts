@@ -25,6 +25,8 @@ export interface SentRequest {
   outcome: PushOutcome;
   /** The distributor answered 2xx: every sample of the request must be stored. */
   acked: boolean;
+  /** When the request was sent, ms since the epoch. */
+  sentAt: number;
   /** When the answer (or the failure) came, ms since the epoch. */
   answeredAt: number;
 }
@@ -75,9 +77,10 @@ export class CounterWriter {
           samples: [{ value: i, timestamp: t }],
         });
       }
+      const sentAt = Date.now();
       const outcome = await pushRemoteWrite(o.baseUrl, o.tenant, { timeseries }, o.requestTimeoutMs ?? 3000);
       const acked = 'status' in outcome && outcome.status >= 200 && outcome.status < 300;
-      this.sent.push({ i, t, outcome, acked, answeredAt: Date.now() });
+      this.sent.push({ i, t, outcome, acked, sentAt, answeredAt: Date.now() });
       await sleep(acked ? (o.pauseAfterAckMs ?? 5) : (o.pauseAfterFailureMs ?? 25));
     }
   }
