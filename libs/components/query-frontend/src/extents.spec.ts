@@ -1,4 +1,4 @@
-import { type Extent, decodeExtents, encodeExtents, gapsOf, gridFloor, mergeExtents } from './extents';
+import { type Extent, coveringExtentSlices, decodeExtents, encodeExtents, gapsOf, gridFloor, mergeExtents } from './extents';
 import { type RenderedMatrix, extractRange, renderMatrix } from './matrix';
 
 const STEP = 60_000;
@@ -62,5 +62,32 @@ describe('gridFloor and the entry codec', () => {
     const whole = encodeExtents(e);
     expect(decodeExtents(whole.subarray(0, whole.length - 3))).toEqual([]);
     expect(decodeExtents(Buffer.concat([whole, Buffer.from([1])]))).toEqual([]);
+  });
+});
+
+describe('coveringExtentSlices', () => {
+  const entry = encodeExtents([extent(0, 2 * STEP), extent(5 * STEP, 9 * STEP), extent(12 * STEP, 14 * STEP)]);
+  const covered = (buf: Buffer, start: number, end: number) => coveringExtentSlices(buf, start * STEP, end * STEP)?.series.map((s) => s.text.toString('latin1'));
+
+  it.each([
+    { name: 'the first extent', start: 0, end: 2, want: extent(0, 2 * STEP) },
+    { name: 'a window inside a later extent', start: 6, end: 8, want: extent(5 * STEP, 9 * STEP) },
+    { name: 'the last extent', start: 12, end: 14, want: extent(12 * STEP, 14 * STEP) },
+  ])('finds $name as views of its series', ({ start, end, want }) => {
+    expect(covered(entry, start, end)).toEqual(want.matrix.series.map((s) => s.text));
+  });
+
+  it.each([
+    { name: 'a range over a gap', start: 1, end: 6 },
+    { name: 'a range past every extent', start: 15, end: 16 },
+    { name: 'a range before every extent', start: -3, end: -1 },
+  ])('finds nothing for $name', ({ start, end }) => {
+    expect(covered(entry, start, end)).toBeUndefined();
+  });
+
+  it('reads a cut, extended or foreign entry as covering nothing, as decodeExtents does', () => {
+    expect(covered(entry.subarray(0, entry.length - 3), 0, 2)).toBeUndefined();
+    expect(covered(Buffer.concat([entry, Buffer.from([1])]), 0, 2)).toBeUndefined();
+    expect(covered(Buffer.from('{"v":1,"extents":[]}'), 0, 2)).toBeUndefined();
   });
 });

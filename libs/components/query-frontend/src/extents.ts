@@ -1,5 +1,5 @@
 import { ByteWriter, Decbuf } from '@panoptes/block-formats';
-import { type RenderedMatrix, concatMatrices, extractRange, readMatrix, writeMatrix } from './matrix';
+import { type MatrixSlices, type RenderedMatrix, concatMatrices, extractRange, readMatrix, readMatrixSlices, skipMatrix, writeMatrix } from './matrix';
 
 /**
  * A stretch of one query's results held in the results cache: every point of the query's step
@@ -94,5 +94,29 @@ export function decodeExtents(buf: Buffer): Extent[] {
     return d.remaining === 0 ? out : [];
   } catch {
     return [];
+  }
+}
+
+/**
+ * The extent of a cache entry that covers [start, end] by itself, read as views into the entry
+ * (`readMatrixSlices`), the others skipped unread; undefined when none does (or the entry is of
+ * another format or damaged): the caller then takes the general path, which fetches the gaps.
+ */
+export function coveringExtentSlices(buf: Buffer, start: number, end: number): MatrixSlices | undefined {
+  try {
+    const d = new Decbuf(buf, 'results cache entry');
+    if (d.byte() !== ENTRY_FORMAT) return undefined;
+    const count = d.uvarint();
+    let found: MatrixSlices | undefined;
+    for (let i = 0; i < count; i++) {
+      const s = d.varint();
+      const e = d.varint();
+      if (found === undefined && s <= start && e >= end) found = readMatrixSlices(d);
+      else skipMatrix(d);
+    }
+    // As `decodeExtents`: an entry with bytes left over is damaged and counts as empty.
+    return d.remaining === 0 ? found : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -127,6 +127,24 @@ describe('QueryFrontendHandler', () => {
       expect(JSON.parse(res.body).data.result[0].values.map(([t]: [number]) => t * 1000)).toEqual(Array.from({ length: 221 }, (_, k) => NOW - 320 * M + k * M));
     });
 
+    it.each([
+      { name: 'the cached window itself', start: NOW - 2 * D, end: NOW - D - 60 * M },
+      { name: 'a window inside one cached split', start: NOW - 2 * D + 7 * M, end: NOW - 2 * D + 100 * M },
+      { name: 'a window over two cached splits (a day boundary)', start: NOW - D - 300 * M, end: NOW - D + 200 * M },
+    ])('answers $name wholly from cached bytes, exactly as the queriers\' answer merged', async ({ start, end }) => {
+      const { h, calls } = setup();
+      await ask(h, NOW - 2 * D, NOW - 60 * M);
+      calls.length = 0;
+      const warm = await ask(h, start, end);
+      expect(calls).toHaveLength(0);
+      expect(warm.bytes).toBeInstanceOf(Buffer);
+      // The same window asked of an empty cache: fetched, merged and written point by point.
+      const cold = await ask(setup().h, start, end);
+      expect(cold.bytes).toBeUndefined();
+      expect(warm.body).toBe(cold.body);
+      expect(warm.bytes!.toString('utf8')).toBe(cold.body);
+    });
+
     it('keeps grids of another step or phase apart', async () => {
       const { h, calls } = setup();
       await ask(h, NOW - 120 * M, NOW - 60 * M);

@@ -7,8 +7,8 @@ import { QueryCanceledError, formatDuration, parseDuration, parseExpr, walk } fr
 import type { ApiHandler, ApiRequest, ApiResponse } from '@panoptes/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type FrontendTenantLimits, clampStartToGrid, maxQueryLengthError } from './limits';
-import { type Extent, type GridRange, decodeExtents, encodeExtents, gapsOf, gridFloor, mergeExtents } from './extents';
-import { type RenderedMatrix, concatMatrices, extractRange, joinMatrixBodies, matrixJson, readMatrixBody } from './matrix';
+import { type Extent, type GridRange, coveringExtentSlices, decodeExtents, encodeExtents, gapsOf, gridFloor, mergeExtents } from './extents';
+import { type MatrixSlices, type RenderedMatrix, type SeriesPieces, concatMatrices, extractRange, joinMatrixBodies, matrixJson, matrixJsonBytes, readMatrixBody, slicePointsText, sortMetricsByLabels } from './matrix';
 import { QUERIER_STATS_HEADER, QUERY_STATS_HEADER, QueryStats, headerValue, withoutHeader } from './query-stats';
 import type { DownstreamRequest, DownstreamResponse, QueryScheduler } from './scheduler';
 import { type RangeRequest, alignToStep, splitByInterval } from './split';
@@ -90,6 +90,29 @@ function json(body: string): DownstreamResponse {
   return { status: 200, contentType: JSON_TYPE, body };
 }
 
+/** A 200 JSON answer already in bytes: the HTTP layer writes them as they are; `body` decodes them only if read. */
+function bytesAnswer(bytes: Buffer): DownstreamResponse {
+  let text: string | undefined;
+  return {
+    status: 200,
+    contentType: JSON_TYPE,
+    bytes,
+    get body(): string {
+      return (text ??= bytes.toString('utf8'));
+    },
+  };
+}
+
+/** What the frontend derives from a query's text on every request, kept per distinct text (`QUERY_FACTS_SIZE` of them). */
+interface QueryFacts {
+  usesQueryEnds: boolean;
+  /** The query's part of its results-cache keys. */
+  hash: string;
+}
+
+/** Distinct query texts whose facts are kept: dashboards repeat a few hundred queries; the oldest is dropped past this. */
+const QUERY_FACTS_SIZE = 1000;
+
 /** Prometheus's error envelope with any errorType (Mimir adds `too_many_requests`, which prom-api has no type for). */
 function errorEnvelope(status: number, errorType: string, message: string): DownstreamResponse {
   return { status, contentType: JSON_TYPE, body: `{"status":"error","errorType":"${errorType}","error":${quoteHtml(message)}}` };
@@ -115,6 +138,8 @@ export class QueryFrontendHandler implements ApiHandler {
   private readonly cacheLookups: Counter<'result'>;
   private readonly discarded: Counter<'reason'>;
   private readonly duration: Histogram<'endpoint'>;
+  /** Per query text, in insertion order (the oldest first out). */
+  private readonly queryFacts = new Map<string, QueryFacts>();
 
   constructor(
     private readonly config: QueryFrontendConfig,
@@ -162,7 +187,9 @@ export class QueryFrontendHandler implements ApiHandler {
     const headers = withoutHeader(res.headers, QUERIER_STATS_HEADER) ?? {};
     if (wantsStats(req)) headers[QUERY_STATS_HEADER] = stats.headerValue(durationMs);
     this.logStats(req, res.status, durationMs, stats, failure);
-    return { status: res.status, contentType: res.contentType, body: res.body, ...(Object.keys(headers).length > 0 ? { headers } : {}) };
+    const out = res.bytes ? bytesAnswer(res.bytes) : { status: res.status, contentType: res.contentType, body: res.body };
+    if (Object.keys(headers).length > 0) out.headers = headers;
+    return out;
   }
 
   private async route(req: FrontendRequest, stats: QueryStats): Promise<DownstreamResponse> {
@@ -197,7 +224,7 @@ export class QueryFrontendHandler implements ApiHandler {
       params = withParam(params, 'start', seconds(start));
     }
     if (limits.maxQueryLengthMs > 0 && r.end - r.start > limits.maxQueryLengthMs) throw maxQueryLengthError(req.tenant, r.end - r.start, limits.maxQueryLengthMs);
-    if ((r.end - r.start) / r.step > 11_000 || usesQueryEnds(r.query)) return this.forward({ ...req, params }, stats);
+    if ((r.end - r.start) / r.step > 11_000 || this.facts(r.query).usesQueryEnds) return this.forward({ ...req, params }, stats);
     return this.rangeQuery({ ...req, params }, this.config.alignQueriesWithStep ? alignToStep(r) : r, stats);
   }
 
@@ -230,7 +257,12 @@ export class QueryFrontendHandler implements ApiHandler {
     }
     if (!cache) return this.joinedSplits(req, parts, stats);
     const keys = parts.map((p) => this.cacheKey(req.tenant, p));
-    const cached = cache ? await cache.getMulti(keys) : new Map<string, Buffer>();
+    const cached = await cache.getMulti(keys);
+    const answer = this.cachedAnswer(parts, keys, cached);
+    if (answer) {
+      for (const p of parts) this.countLookup(true, [], p, stats);
+      return bytesAnswer(answer);
+    }
     // Points after this are never cached: recent data may still change.
     const cutoff = this.now() - this.config.maxCacheFreshnessMs;
     const results = await Promise.all(
@@ -260,6 +292,55 @@ export class QueryFrontendHandler implements ApiHandler {
     const failed = results.find((x): x is DownstreamResponse => 'body' in x);
     if (failed) return failed;
     return json(matrixJson(concatMatrices(results as RenderedMatrix[])));
+  }
+
+  /**
+   * The answer when each split lies wholly in one cached extent without annotations (a warm
+   * dashboard): every series' points cut from the entries' bytes and joined into the body, as
+   * `matrixJson(concatMatrices(…))` writes it, with no point decoded and one copy of the text.
+   * Undefined when any split needs the general path (a gap, a damaged entry, annotations).
+   */
+  private cachedAnswer(parts: readonly RangeRequest[], keys: readonly string[], cached: ReadonlyMap<string, Buffer>): Buffer | undefined {
+    const matrices: MatrixSlices[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const entry = cached.get(keys[i]);
+      const m = entry === undefined ? undefined : coveringExtentSlices(entry, parts[i].start, parts[i].end);
+      if (m === undefined || m.annotated) return undefined;
+      matrices.push(m);
+    }
+    if (matrices.length === 1) {
+      const p = parts[0];
+      const series: SeriesPieces[] = [];
+      for (const s of matrices[0].series) {
+        const text = slicePointsText(s, p.start, p.end);
+        if (text !== undefined) series.push({ metric: s.metric, texts: [text] });
+      }
+      return matrixJsonBytes(series);
+    }
+    // Series matched by their metric's bytes (the same text as concatMatrices matches), then sorted by labels.
+    const byMetric = new Map<string, SeriesPieces>();
+    for (let i = 0; i < parts.length; i++) {
+      for (const s of matrices[i].series) {
+        const text = slicePointsText(s, parts[i].start, parts[i].end);
+        if (text === undefined) continue;
+        const key = s.metric.toString('latin1');
+        const prev = byMetric.get(key);
+        if (prev) prev.texts.push(text);
+        else byMetric.set(key, { metric: s.metric, texts: [text] });
+      }
+    }
+    return matrixJsonBytes(sortMetricsByLabels([...byMetric.values()], (s) => s.metric.toString('utf8')));
+  }
+
+  /** The facts of a query text, derived once while it stays among the last `QUERY_FACTS_SIZE` distinct ones. */
+  private facts(query: string): QueryFacts {
+    let f = this.queryFacts.get(query);
+    if (f === undefined) {
+      f = { usesQueryEnds: usesQueryEnds(query), hash: createHash('sha256').update(query).digest('hex').slice(0, 32) };
+      if (this.queryFacts.size >= QUERY_FACTS_SIZE) this.queryFacts.delete(this.queryFacts.keys().next().value!);
+      this.queryFacts.set(query, f);
+    }
+    return f;
   }
 
   /**
@@ -316,7 +397,7 @@ export class QueryFrontendHandler implements ApiHandler {
    * window over that interval share one entry.
    */
   private cacheKey(tenant: string, p: RangeRequest): string {
-    const h = createHash('sha256').update(p.query).digest('hex').slice(0, 32);
+    const h = this.facts(p.query).hash;
     const interval = this.config.splitQueriesByIntervalMs;
     const bucket = interval > 0 ? Math.floor(p.start / interval) : 0;
     const phase = ((p.start % p.step) + p.step) % p.step;
@@ -339,6 +420,7 @@ export class QueryFrontendHandler implements ApiHandler {
 
   /** One logfmt line per request: what was asked, how it went, what it cost. */
   private logStats(req: FrontendRequest, status: number, durationMs: number, stats: QueryStats, failure: unknown): void {
+    if (!this.logger.enabled('info')) return;
     const p = req.params;
     const time = (name: string): string | undefined => {
       const t = parseTime(p.get(name));

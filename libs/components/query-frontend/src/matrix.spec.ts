@@ -1,6 +1,22 @@
 import { seededRandom } from '@panoptes/common';
 import { ByteWriter, Decbuf } from '@panoptes/block-formats';
-import { type MatrixResponse, concatMatrices, extractRange, joinMatrixBodies, matrixJson, readMatrix, readMatrixBody, renderMatrix, scanMatrixBody, writeMatrix } from './matrix';
+import {
+  type MatrixResponse,
+  type SeriesPieces,
+  concatMatrices,
+  extractRange,
+  joinMatrixBodies,
+  matrixJson,
+  matrixJsonBytes,
+  readMatrix,
+  readMatrixBody,
+  readMatrixSlices,
+  renderMatrix,
+  scanMatrixBody,
+  skipMatrix,
+  slicePointsText,
+  writeMatrix,
+} from './matrix';
 
 function response(series: Array<{ metric: Record<string, string>; times: number[] }>, extra: Partial<MatrixResponse> = {}): MatrixResponse {
   return {
@@ -85,6 +101,35 @@ describe('rendered matrices', () => {
     expect(readMatrix(r)).toEqual(m);
     expect(matrixJson(readMatrix(r))).toBe(matrixJson(extractRange(m, 15_000, 15_000)));
     expect(r.remaining).toBe(0);
+  });
+
+  it('cut from the binary entry without decoding, write the same bytes as slicing the decoded matrix, on random ranges', () => {
+    const rng = seededRandom(11);
+    const times = Array.from({ length: 40 }, (_, i) => i * 15_000);
+    const res = response([
+      { metric: { job: 'a', zone: 'é' }, times },
+      { metric: { job: 'b' }, times: times.filter((_, i) => i % 7 === 0) },
+      { metric: { job: 'c' }, times: times.slice(30) },
+    ]);
+    const m = renderMatrix(res);
+    const w = new ByteWriter();
+    writeMatrix(w, renderMatrix(response([{ metric: { job: 'skipped' }, times: [0] }], { warnings: ['w'] })));
+    writeMatrix(w, m);
+    const d = new Decbuf(w.bytes(), 'test');
+    skipMatrix(d);
+    const slices = readMatrixSlices(d);
+    expect(d.remaining).toBe(0);
+    expect(slices.annotated).toBe(false);
+    for (let k = 0; k < 200; k++) {
+      const a = Math.floor(rng() * 700_000) - 20_000;
+      const b = a + Math.floor(rng() * 300_000);
+      const pieces: SeriesPieces[] = [];
+      for (const s of slices.series) {
+        const text = slicePointsText(s, a, b);
+        if (text) pieces.push({ metric: s.metric, texts: [text] });
+      }
+      expect(matrixJsonBytes(pieces).toString('utf8')).toBe(matrixJson(extractRange(m, a, b)));
+    }
   });
 
   describe('read from a querier\'s body without parsing points', () => {

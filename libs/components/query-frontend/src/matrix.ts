@@ -334,6 +334,122 @@ export function writeMatrix(w: ByteWriter, m: RenderedMatrix): void {
   }
 }
 
+/**
+ * One series of a cached matrix as views into the cache entry's bytes (`writeMatrix`'s layout):
+ * the `metric` JSON and the points' text are subarrays, times and offsets are read in place, so a
+ * cached answer is cut and joined without decoding or copying a point.
+ */
+export interface SeriesSlice {
+  metric: Buffer;
+  text: Buffer;
+  /** Point count. */
+  n: number;
+  /** The entry buffer, and where in it the series' times (float64 LE) and offsets (uint32 LE) start. */
+  buf: Buffer;
+  timesAt: number;
+  offsetsAt: number;
+}
+
+/** A cached matrix as series slices; `annotated` when it carries warnings or infos. */
+export interface MatrixSlices {
+  series: SeriesSlice[];
+  annotated: boolean;
+}
+
+/** Reads what `writeMatrix` wrote as views (`SeriesSlice`); `Decbuf` throws on a truncated entry. */
+export function readMatrixSlices(d: Decbuf): MatrixSlices {
+  const annotated = d.uvarint();
+  d.skip(annotated);
+  const count = d.uvarint();
+  const series: SeriesSlice[] = [];
+  for (let i = 0; i < count; i++) {
+    const metric = d.bytes(d.uvarint());
+    const n = d.uvarint();
+    const timesAt = d.pos;
+    d.skip(n * 8);
+    const offsetsAt = d.pos;
+    d.skip((n + 1) * 4);
+    series.push({ metric, text: d.bytes(d.uvarint()), n, buf: d.buf, timesAt, offsetsAt });
+  }
+  return { series, annotated: annotated > 0 };
+}
+
+/** Skips what `writeMatrix` wrote. */
+export function skipMatrix(d: Decbuf): void {
+  d.skip(d.uvarint());
+  const count = d.uvarint();
+  for (let i = 0; i < count; i++) {
+    d.skip(d.uvarint());
+    const n = d.uvarint();
+    d.skip(n * 12 + 4);
+    d.skip(d.uvarint());
+  }
+}
+
+/** First point of a slice whose time is ≥ t (ms). */
+function sliceLowerBound(s: SeriesSlice, t: number): number {
+  let lo = 0;
+  let hi = s.n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (s.buf.readDoubleLE(s.timesAt + mid * 8) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The text of a slice's points with start ≤ t ≤ end (ms), as a view; undefined when there are none. */
+export function slicePointsText(s: SeriesSlice, start: number, end: number): Buffer | undefined {
+  // The common warm case, a window that is the cached extent: every point, no search.
+  if (s.n > 0 && s.buf.readDoubleLE(s.timesAt) >= start && s.buf.readDoubleLE(s.timesAt + (s.n - 1) * 8) <= end) return s.text;
+  const from = sliceLowerBound(s, start);
+  const to = sliceLowerBound(s, end + 1);
+  if (to <= from) return undefined;
+  if (from === 0 && to === s.n) return s.text;
+  return s.text.subarray(s.buf.readUInt32LE(s.offsetsAt + from * 4), s.buf.readUInt32LE(s.offsetsAt + to * 4) - 1);
+}
+
+const MATRIX_PREFIX_BYTES = Buffer.from(MATRIX_PREFIX);
+const SERIES_OPEN = Buffer.from('{"metric":');
+const SERIES_VALUES = Buffer.from(',"values":[');
+const SERIES_CLOSE = Buffer.from(']}');
+const SERIES_CLOSE_NEXT = Buffer.from(']},');
+const COMMA = Buffer.from(',');
+const MATRIX_SUFFIX = Buffer.from(']}}');
+
+/** One series of an answer cut from cached entries: its `metric` JSON and its points' texts, in time order. */
+export interface SeriesPieces {
+  metric: Buffer;
+  texts: Buffer[];
+}
+
+/**
+ * The query_range answer body of series without annotations, byte for byte what `matrixJson`
+ * writes for them, as one `Buffer.concat` of the pieces (the only copy of the points).
+ */
+export function matrixJsonBytes(series: readonly SeriesPieces[]): Buffer {
+  const chunks: Buffer[] = [MATRIX_PREFIX_BYTES];
+  for (let i = 0; i < series.length; i++) {
+    const s = series[i];
+    chunks.push(SERIES_OPEN, s.metric, SERIES_VALUES);
+    for (let j = 0; j < s.texts.length; j++) {
+      if (j > 0) chunks.push(COMMA);
+      chunks.push(s.texts[j]);
+    }
+    chunks.push(i === series.length - 1 ? SERIES_CLOSE : SERIES_CLOSE_NEXT);
+  }
+  chunks.push(MATRIX_SUFFIX);
+  return Buffer.concat(chunks);
+}
+
+/** `metrics` (JSON `metric` objects) in Prometheus's matrix order, by labels. */
+export function sortMetricsByLabels<T>(items: T[], metric: (item: T) => string): T[] {
+  if (items.length < 2) return items;
+  const keyed = items.map((item) => ({ item, labels: sortedPairs(JSON.parse(metric(item)) as Record<string, string>) }));
+  keyed.sort((a, b) => compareLabels(a.labels, b.labels));
+  return keyed.map((k) => k.item);
+}
+
 /** Reads what `writeMatrix` wrote; `Decbuf` throws on a truncated entry. */
 export function readMatrix(d: Decbuf): RenderedMatrix {
   const annotations = d.uvarintStr();

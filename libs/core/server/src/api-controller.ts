@@ -20,6 +20,12 @@ export interface ApiResponse {
   status: number;
   contentType: string;
   body: string;
+  /**
+   * The body already as UTF-8 bytes (an answer assembled from cached bytes): when set, the HTTP
+   * layer writes these instead of encoding `body`, which must read as the same text (it may be a
+   * getter that decodes them on demand).
+   */
+  bytes?: Buffer;
   headers?: Record<string, string>;
 }
 
@@ -81,7 +87,7 @@ export function apiController(prefixes: readonly string[], paths: readonly strin
       res.off('close', onClose);
       res.status(out.status).type(out.contentType);
       if (out.headers) res.set(out.headers);
-      res.send(out.body);
+      res.send(out.bytes ?? out.body);
     }
   }
   return ApiController;

@@ -135,7 +135,8 @@ export class HttpServer extends Service {
     const raw = this.rawBodyPaths;
     const rawPatterns = this.rawBodyPatterns;
     const isRaw = (path: string) => raw.has(path) || rawPatterns.some((p) => matchRoutePath(p, path) !== undefined);
-    const parses = (pattern: RegExp) => (req: Request) => !isRaw(req.path) && pattern.test(req.headers['content-type'] ?? '');
+    // The content type first: it rules out most requests for each parser before the path patterns are walked.
+    const parses = (pattern: RegExp) => (req: Request) => pattern.test(req.headers['content-type'] ?? '') && !isRaw(req.path);
     app.useBodyParser('json', { limit: this.config.maxRequestBodyBytes, type: parses(/^application\/([\w.+-]+\+)?json\b/i) });
     app.useBodyParser('urlencoded', {
       limit: this.config.maxRequestBodyBytes,

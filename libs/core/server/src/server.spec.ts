@@ -5,6 +5,7 @@ import { fromJSON } from '@grpc/proto-loader';
 import { Counter, Registry } from 'prom-client';
 import { LimitError } from '@panoptes/common';
 import { nopLogger } from '@panoptes/log';
+import { type ApiHandler, type ApiResponse, apiController } from './api-controller';
 import { GrpcServer, healthService, unaryHandler, withTenant } from './grpc-server';
 import { HttpServer } from './http-server';
 import { readRawBody } from './raw-body';
@@ -41,6 +42,24 @@ class EchoController {
   }
 }
 
+const ANSWER_API = Symbol('answer api');
+const ANSWER = '{"status":"success","data":{"v":"é"}}';
+
+/** Answers `ANSWER` as text, or (`?as=bytes`) as bytes only: reading that answer's `body` throws. */
+const answerHandler: ApiHandler = {
+  async handle(req): Promise<ApiResponse> {
+    if (req.params.get('as') !== 'bytes') return { status: 200, contentType: 'application/json', body: ANSWER };
+    return {
+      status: 200,
+      contentType: 'application/json',
+      bytes: Buffer.from(ANSWER),
+      get body(): string {
+        throw new Error('the HTTP layer must write the bytes, not read body');
+      },
+    };
+  },
+};
+
 function status(ready: boolean): StatusSource {
   return {
     ready: () => ready,
@@ -61,7 +80,7 @@ async function startHttp(tenancy: TenancyOptions, ready = true, pages: StatusPag
     nopLogger,
     registry,
   );
-  server.addControllers([EchoController]);
+  server.addControllers([EchoController, apiController(['/api'], ['/answer'], ANSWER_API)], [{ provide: ANSWER_API, useValue: answerHandler }]);
   server.addRawBodyPaths(['/test/raw/:name']);
   for (const p of pages) server.addStatusPage(p);
   server.setStatusSource(status(ready));
@@ -89,6 +108,17 @@ describe('HttpServer', () => {
   });
   afterAll(async () => {
     await ctx.server.stop();
+  });
+
+  it.each([
+    { name: 'text', as: 'text' },
+    { name: 'bytes', as: 'bytes' },
+  ])('writes an API answer given as $name with the same body and headers', async ({ as }) => {
+    const res = await fetch(`${ctx.base}/api/answer?as=${as}`, { headers: { 'X-Scope-OrgID': 't1' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(ANSWER)));
+    expect(await res.text()).toBe(ANSWER);
   });
 
   it('answers /ready with 200 when every service runs', async () => {
