@@ -211,12 +211,7 @@ export function joinMatrixBodies(bodies: readonly string[]): string | undefined 
       else byMetric.set(s.metric, [s.text]);
     }
   }
-  const metrics = [...byMetric.keys()];
-  if (metrics.length > 1) {
-    const keyed = metrics.map((m) => ({ m, labels: sortedPairs(JSON.parse(m) as Record<string, string>) }));
-    keyed.sort((a, b) => compareLabels(a.labels, b.labels));
-    for (let k = 0; k < keyed.length; k++) metrics[k] = keyed[k].m;
-  }
+  const metrics = sortMetricsByLabels([...byMetric.keys()], (m) => m);
   const parts: string[] = [];
   for (const m of metrics) parts.push(`{"metric":${m},"values":[${byMetric.get(m)!.join(',')}]}`);
   let out = `{"status":"success","data":{"resultType":"matrix","result":[${parts.join(',')}]}`;
@@ -227,10 +222,7 @@ export function joinMatrixBodies(bodies: readonly string[]): string | undefined 
 
 /** Series in Prometheus's matrix order (by labels); a querier's answer already is, so this mostly checks. */
 function sortedByLabels(series: RenderedSeries[]): RenderedSeries[] {
-  if (series.length < 2) return series;
-  const keyed = series.map((s) => ({ s, labels: sortedPairs(JSON.parse(s.metric) as Record<string, string>) }));
-  keyed.sort((a, b) => compareLabels(a.labels, b.labels));
-  return keyed.map((k) => k.s);
+  return sortMetricsByLabels(series, (s) => s.metric);
 }
 
 /** A querier's query_range answer as rendered series: scanned when it is a plain matrix, parsed otherwise. */
@@ -442,7 +434,7 @@ export function matrixJsonBytes(series: readonly SeriesPieces[]): Buffer {
   return Buffer.concat(chunks);
 }
 
-/** `metrics` (JSON `metric` objects) in Prometheus's matrix order, by labels. */
+/** `items` in Prometheus's matrix order: by the labels of each one's `metric` JSON object. */
 export function sortMetricsByLabels<T>(items: T[], metric: (item: T) => string): T[] {
   if (items.length < 2) return items;
   const keyed = items.map((item) => ({ item, labels: sortedPairs(JSON.parse(metric(item)) as Record<string, string>) }));
