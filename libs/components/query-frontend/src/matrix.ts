@@ -352,6 +352,11 @@ export interface MatrixSlices {
 export function readMatrixSlices(d: Decbuf): MatrixSlices {
   const annotated = d.uvarint();
   d.skip(annotated);
+  return { series: readSeriesSlices(d), annotated: annotated > 0 };
+}
+
+/** The series part of what `writeMatrix` wrote, as views into the entry. */
+function readSeriesSlices(d: Decbuf): SeriesSlice[] {
   const count = d.uvarint();
   const series: SeriesSlice[] = [];
   for (let i = 0; i < count; i++) {
@@ -363,7 +368,7 @@ export function readMatrixSlices(d: Decbuf): MatrixSlices {
     d.skip((n + 1) * 4);
     series.push({ metric, text: d.bytes(d.uvarint()), n, buf: d.buf, timesAt, offsetsAt });
   }
-  return { series, annotated: annotated > 0 };
+  return series;
 }
 
 /** Skips what `writeMatrix` wrote. */
@@ -446,17 +451,13 @@ export function sortMetricsByLabels<T>(items: T[], metric: (item: T) => string):
 export function readMatrix(d: Decbuf): RenderedMatrix {
   const annotations = d.uvarintStr();
   const [warnings, infos] = annotations ? (JSON.parse(annotations) as [string[], string[]]) : [[], []];
-  const count = d.uvarint();
-  const series: RenderedSeries[] = [];
-  for (let i = 0; i < count; i++) {
-    const metric = d.uvarintStr();
-    const n = d.uvarint();
+  const series = readSeriesSlices(d).map((s): RenderedSeries => {
     // Copied: typed arrays need aligned offsets, and the entry's buffer is not kept.
-    const times = new Float64Array(n);
-    bytesOf(times).set(d.bytes(n * 8));
-    const offsets = new Uint32Array(n + 1);
-    bytesOf(offsets).set(d.bytes((n + 1) * 4));
-    series.push({ metric, times, offsets, text: d.bytes(d.uvarint()).toString('latin1') });
-  }
+    const times = new Float64Array(s.n);
+    bytesOf(times).set(s.buf.subarray(s.timesAt, s.timesAt + s.n * 8));
+    const offsets = new Uint32Array(s.n + 1);
+    bytesOf(offsets).set(s.buf.subarray(s.offsetsAt, s.offsetsAt + (s.n + 1) * 4));
+    return { metric: s.metric.toString('utf8'), times, offsets, text: s.text.toString('latin1') };
+  });
   return { series, warnings, infos };
 }
