@@ -6,7 +6,7 @@ import { Clock, SystemClock } from '@panoptes/common';
 import { TenantLimits, RuntimeConfigService } from '@panoptes/config';
 import type { Logger } from '@panoptes/log';
 import { FunctionService, ModuleGraph, Service } from '@panoptes/services';
-import { GrpcServer, HttpServer, StatusPage, apiController, unaryHandler } from '@panoptes/server';
+import { GrpcServer, HttpServer, StatusPage, unaryHandler } from '@panoptes/server';
 import { KvCasConfig, KvStore, MemoryKv, RedisKv, defaultKvCasConfig, defaultRedisKvConfig } from '@panoptes/kv';
 import {
   Lifecycler,
@@ -155,8 +155,6 @@ export interface ProcessWiring {
 
 type RingConfigSection = PanoptesConfig['ingester']['ring'];
 
-/** Nest injection token of the process's query API handler (the frontend, or a lone querier). */
-const QUERY_API = Symbol('query-api');
 /** The Prometheus API is served under `/prometheus` (Mimir's prefix) and at the root. */
 const PROM_API_PREFIXES = ['/prometheus', ''];
 const PROM_API_PATHS = [...new Set(PROM_API_ROUTES.map((r) => r.path))];
@@ -671,7 +669,7 @@ export async function buildModules(
     // directly; alone, the querier serves the API itself (for frontends pushing over HTTP) and
     // pulls queries from the frontends of -querier.frontend-address.
     if (!config.target.includes('query-frontend') && !singleProcess) {
-      http.addControllers([apiController(PROM_API_PREFIXES, PROM_API_PATHS, QUERY_API)], [{ provide: QUERY_API, useValue: querier }]);
+      http.addApi({ prefixes: PROM_API_PREFIXES, paths: PROM_API_PATHS, handler: querier });
     }
     if (c.frontendAddress.length === 0 || singleProcess) return { before: [closeCaches], service: querier, membership: [] };
     const workers = new QuerierWorkers(
@@ -747,7 +745,7 @@ export async function buildModules(
       log('query-frontend'),
       registry,
     );
-    http.addControllers([apiController(PROM_API_PREFIXES, PROM_API_PATHS, QUERY_API, [QUERY_STATS_HEADER])], [{ provide: QUERY_API, useValue: frontend.handler }]);
+    http.addApi({ prefixes: PROM_API_PREFIXES, paths: PROM_API_PATHS, handler: frontend.handler, requestHeaders: [QUERY_STATS_HEADER] });
     const closeCache = cache ? [new FunctionService('frontend-results-cache', { stopping: () => cache!.close() })] : [];
     return { before: closeCache, service: frontend, membership: [] };
   });

@@ -8,7 +8,7 @@ import type { ApiHandler, ApiRequest, ApiResponse } from '@panoptes/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type FrontendTenantLimits, clampStartToGrid, maxQueryLengthError } from './limits';
 import { type Extent, type GridRange, coveringExtentSlices, decodeExtents, encodeExtents, gapsOf, gridFloor, mergeExtents } from './extents';
-import { type MatrixSlices, type RenderedMatrix, type SeriesPieces, concatMatrices, extractRange, joinMatrixBodies, matrixJson, matrixJsonBytes, readMatrixBody, slicePointsText, sortMetricsByLabels } from './matrix';
+import { type MatrixSlices, type RenderedMatrix, type SeriesPieces, concatMatrices, extractRange, joinMatrixBodies, matrixJson, matrixJsonChunks, readMatrixBody, slicePointsText, sortMetricsByLabels } from './matrix';
 import { QUERIER_STATS_HEADER, QUERY_STATS_HEADER, QueryStats, headerValue, withoutHeader } from './query-stats';
 import type { DownstreamRequest, DownstreamResponse, QueryScheduler } from './scheduler';
 import { type RangeRequest, alignToStep, splitByInterval } from './split';
@@ -90,15 +90,15 @@ function json(body: string): DownstreamResponse {
   return { status: 200, contentType: JSON_TYPE, body };
 }
 
-/** A 200 JSON answer already in bytes: the HTTP layer writes them as they are; `body` decodes them only if read. */
-function bytesAnswer(bytes: Buffer): DownstreamResponse {
+/** A 200 JSON answer already in byte pieces: the HTTP layer writes them as they are; `body` joins and decodes them only if read. */
+function bytesAnswer(chunks: readonly Buffer[]): DownstreamResponse {
   let text: string | undefined;
   return {
     status: 200,
     contentType: JSON_TYPE,
-    bytes,
+    chunks,
     get body(): string {
-      return (text ??= bytes.toString('utf8'));
+      return (text ??= Buffer.concat(chunks).toString('utf8'));
     },
   };
 }
@@ -187,7 +187,7 @@ export class QueryFrontendHandler implements ApiHandler {
     const headers = withoutHeader(res.headers, QUERIER_STATS_HEADER) ?? {};
     if (wantsStats(req)) headers[QUERY_STATS_HEADER] = stats.headerValue(durationMs);
     this.logStats(req, res.status, durationMs, stats, failure);
-    const out = res.bytes ? bytesAnswer(res.bytes) : { status: res.status, contentType: res.contentType, body: res.body };
+    const out = res.chunks ? bytesAnswer(res.chunks) : { status: res.status, contentType: res.contentType, body: res.body };
     if (Object.keys(headers).length > 0) out.headers = headers;
     return out;
   }
@@ -300,7 +300,7 @@ export class QueryFrontendHandler implements ApiHandler {
    * `matrixJson(concatMatrices(…))` writes it, with no point decoded and one copy of the text.
    * Undefined when any split needs the general path (a gap, a damaged entry, annotations).
    */
-  private cachedAnswer(parts: readonly RangeRequest[], keys: readonly string[], cached: ReadonlyMap<string, Buffer>): Buffer | undefined {
+  private cachedAnswer(parts: readonly RangeRequest[], keys: readonly string[], cached: ReadonlyMap<string, Buffer>): Buffer[] | undefined {
     const matrices: MatrixSlices[] = [];
     for (let i = 0; i < parts.length; i++) {
       const entry = cached.get(keys[i]);
@@ -315,7 +315,7 @@ export class QueryFrontendHandler implements ApiHandler {
         const text = slicePointsText(s, p.start, p.end);
         if (text !== undefined) series.push({ metric: s.metric, texts: [text] });
       }
-      return matrixJsonBytes(series);
+      return matrixJsonChunks(series);
     }
     // Series matched by their metric's bytes (the same text as concatMatrices matches), then sorted by labels.
     const byMetric = new Map<string, SeriesPieces>();
@@ -329,7 +329,7 @@ export class QueryFrontendHandler implements ApiHandler {
         else byMetric.set(key, { metric: s.metric, texts: [text] });
       }
     }
-    return matrixJsonBytes(sortMetricsByLabels([...byMetric.values()], (s) => s.metric.toString('utf8')));
+    return matrixJsonChunks(sortMetricsByLabels([...byMetric.values()], (s) => s.metric.toString('utf8')));
   }
 
   /** The facts of a query text, derived once while it stays among the last `QUERY_FACTS_SIZE` distinct ones. */

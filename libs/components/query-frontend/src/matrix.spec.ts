@@ -7,7 +7,7 @@ import {
   extractRange,
   joinMatrixBodies,
   matrixJson,
-  matrixJsonBytes,
+  matrixJsonChunks,
   readMatrix,
   readMatrixBody,
   readMatrixSlices,
@@ -128,7 +128,7 @@ describe('rendered matrices', () => {
         const text = slicePointsText(s, a, b);
         if (text) pieces.push({ metric: s.metric, texts: [text] });
       }
-      expect(matrixJsonBytes(pieces).toString('utf8')).toBe(matrixJson(extractRange(m, a, b)));
+      expect(Buffer.concat(matrixJsonChunks(pieces)).toString('utf8')).toBe(matrixJson(extractRange(m, a, b)));
     }
   });
 

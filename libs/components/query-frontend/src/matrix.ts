@@ -422,9 +422,9 @@ export interface SeriesPieces {
 
 /**
  * The query_range answer body of series without annotations, byte for byte what `matrixJson`
- * writes for them, as one `Buffer.concat` of the pieces (the only copy of the points).
+ * writes for them, as the pieces to write in order (views of the cache entries: no copy of the points).
  */
-export function matrixJsonBytes(series: readonly SeriesPieces[]): Buffer {
+export function matrixJsonChunks(series: readonly SeriesPieces[]): Buffer[] {
   const chunks: Buffer[] = [MATRIX_PREFIX_BYTES];
   for (let i = 0; i < series.length; i++) {
     const s = series[i];
@@ -436,7 +436,7 @@ export function matrixJsonBytes(series: readonly SeriesPieces[]): Buffer {
     chunks.push(i === series.length - 1 ? SERIES_CLOSE : SERIES_CLOSE_NEXT);
   }
   chunks.push(MATRIX_SUFFIX);
-  return Buffer.concat(chunks);
+  return chunks;
 }
 
 /** `items` in Prometheus's matrix order: by the labels of each one's `metric` JSON object. */

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Body, Controller, Get, Inject, Module, Post, Req, Res, type INestApplication, type LoggerService, type Provider, type Type } from '@nestjs/common';
 import type { Request, Response } from 'express';
@@ -10,6 +10,7 @@ import { matchRoutePath } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
 import { Service } from '@panoptes/services';
 import { AdminController, METRICS_REGISTRY, STATUS_PAGES, STATUS_SOURCE } from './admin.controller';
+import { ApiMount, ApiRouter } from './api-router';
 import { HttpErrorFilter } from './error-filter';
 import { StatusPage, StatusSource } from './pages';
 import { attachTenancy, TenancyOptions } from './tenant';
@@ -44,6 +45,7 @@ export class HttpServer extends Service {
   private readonly controllers: Type[] = [AdminController];
   private readonly providers: Provider[] = [];
   private readonly statusPages = new Map<string, StatusPage>();
+  private readonly apiMounts: ApiMount[] = [];
   private readonly rawBodyPaths = new Set<string>();
   /** Raw body paths with `:param` segments, matched segment by segment. */
   private readonly rawBodyPatterns: string[] = [];
@@ -63,6 +65,15 @@ export class HttpServer extends Service {
     if (this.app) throw new Error('controllers must be added before the HTTP server starts');
     this.controllers.push(...controllers);
     this.providers.push(...providers);
+  }
+
+  /**
+   * Mounts framework-free API handlers (the query APIs): served by the plain `ApiRouter` ahead of
+   * the Nest application, which never sees their requests.
+   */
+  addApi(mount: ApiMount): void {
+    if (this.app) throw new Error('APIs must be added before the HTTP server starts');
+    this.apiMounts.push(mount);
   }
 
   /**
@@ -148,6 +159,16 @@ export class HttpServer extends Service {
     // API answers are not revalidated (Prometheus sends no ETag); hashing every large query answer cost CPU for nothing.
     app.disable('etag');
     attachTenancy(app.getHttpAdapter().getInstance() as { locals: Record<string, unknown> }, this.tenancy);
+    if (this.apiMounts.length > 0) {
+      const router = new ApiRouter(this.apiMounts, { tenancy: this.tenancy, maxRequestBodyBytes: this.config.maxRequestBodyBytes }, this.logger.with({ component: 'http' }));
+      // The router sees each request first; what it does not serve goes to Nest's listener.
+      const server = app.getHttpServer() as Server;
+      const nest = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+      server.removeAllListeners('request');
+      server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        if (!router.serve(req, res)) for (const listener of nest) listener.call(server, req, res);
+      });
+    }
     app.enableShutdownHooks = () => app; // the ServiceManager owns signals, not Nest
     await app.listen(this.config.listenPort, this.config.listenAddress);
     this.app = app;

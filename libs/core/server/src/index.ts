@@ -6,4 +6,4 @@ export * from './tenant';
 export * from './error-filter';
 export { AdminController } from './admin.controller';
 export * from './raw-body';
-export * from './api-controller';
+export * from './api-router';

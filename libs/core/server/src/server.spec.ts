@@ -5,7 +5,7 @@ import { fromJSON } from '@grpc/proto-loader';
 import { Counter, Registry } from 'prom-client';
 import { LimitError } from '@panoptes/common';
 import { nopLogger } from '@panoptes/log';
-import { type ApiHandler, type ApiResponse, apiController } from './api-controller';
+import type { ApiHandler, ApiRequest, ApiResponse } from './api-router';
 import { GrpcServer, healthService, unaryHandler, withTenant } from './grpc-server';
 import { HttpServer } from './http-server';
 import { readRawBody } from './raw-body';
@@ -42,23 +42,32 @@ class EchoController {
   }
 }
 
-const ANSWER_API = Symbol('answer api');
 const ANSWER = '{"status":"success","data":{"v":"é"}}';
 
-/** Answers `ANSWER` as text, or (`?as=bytes`) as bytes only: reading that answer's `body` throws. */
+/** Answers `ANSWER` as text, or (`?as=bytes`) as byte pieces only (split inside the two-byte "é"): reading that answer's `body` throws. */
 const answerHandler: ApiHandler = {
   async handle(req): Promise<ApiResponse> {
+    if (req.path !== '/answer') return echo(req);
     if (req.params.get('as') !== 'bytes') return { status: 200, contentType: 'application/json', body: ANSWER };
     return {
       status: 200,
       contentType: 'application/json',
-      bytes: Buffer.from(ANSWER),
+      chunks: ((b) => [b.subarray(0, 5), Buffer.alloc(0), b.subarray(5, b.indexOf(0xa9)), b.subarray(b.indexOf(0xa9))])(Buffer.from(ANSWER)),
       get body(): string {
         throw new Error('the HTTP layer must write the bytes, not read body');
       },
     };
   },
 };
+
+/** What the handler saw, as JSON; `fail=limit|boom` throws a typed or an unexpected error instead. */
+async function echo(req: ApiRequest): Promise<ApiResponse> {
+  const fail = req.params.get('fail');
+  if (fail === 'limit') throw new LimitError('max_queries', `too many outstanding requests for tenant "${req.tenant}" (limit 1)`, { tenant: req.tenant });
+  if (fail === 'boom') throw new Error('secret internal detail');
+  const params: Array<[string, string]> = [...req.params];
+  return { status: 200, contentType: 'application/json', body: JSON.stringify({ tenant: req.tenant, path: req.path, method: req.method, params, headers: req.headers ?? {} }) };
+}
 
 function status(ready: boolean): StatusSource {
   return {
@@ -80,7 +89,8 @@ async function startHttp(tenancy: TenancyOptions, ready = true, pages: StatusPag
     nopLogger,
     registry,
   );
-  server.addControllers([EchoController, apiController(['/api'], ['/answer'], ANSWER_API)], [{ provide: ANSWER_API, useValue: answerHandler }]);
+  server.addControllers([EchoController]);
+  server.addApi({ prefixes: ['/api', ''], paths: ['/answer', '/echo', '/label/:name/values'], handler: answerHandler, requestHeaders: ['X-Pass-On'] });
   server.addRawBodyPaths(['/test/raw/:name']);
   for (const p of pages) server.addStatusPage(p);
   server.setStatusSource(status(ready));
@@ -183,6 +193,45 @@ describe('HttpServer', () => {
     const body = 'name: g\nrules:\n  - record: a:b\n    expr: sum(x) + 1 & y=2\n';
     const res = await fetch(`${ctx.base}/test/raw/ns-1`, { method: 'POST', headers: { 'Content-Type': contentType, 'X-Scope-OrgID': 't' }, body });
     expect(await res.json()).toEqual({ parsed: false, body });
+  });
+
+  it.each([
+    { name: 'GET with the mount prefix', url: '/api/echo?query=up&match[]=a', init: {}, want: { path: '/echo', method: 'GET', params: [['query', 'up'], ['match[]', 'a']] } },
+    { name: 'GET at the root', url: '/echo?x=1', init: {}, want: { path: '/echo', method: 'GET', params: [['x', '1']] } },
+    { name: 'a trailing slash', url: '/api/echo/?x=1', init: {}, want: { path: '/echo', method: 'GET', params: [['x', '1']] } },
+    {
+      name: 'POST form after the query string, repeated keys kept',
+      url: '/api/echo?a=1',
+      init: { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF-8' }, body: 'match%5B%5D=up&match%5B%5D=x+y&a=2' },
+      want: { path: '/echo', method: 'POST', params: [['a', '1'], ['match[]', 'up'], ['match[]', 'x y'], ['a', '2']] },
+    },
+    { name: 'a POST body of another type, unread', url: '/api/echo', init: { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"query":"up"}' }, want: { path: '/echo', method: 'POST', params: [] } },
+    { name: 'a path parameter', url: '/api/label/job%2Fx/values', init: {}, want: { path: '/label/job%2Fx/values', method: 'GET', params: [] } },
+  ])('hands a plain API handler $name', async ({ url, init, want }) => {
+    const headers = { 'X-Scope-OrgID': 't1', 'X-Pass-On': 'yes', ...((init as { headers?: Record<string, string> }).headers ?? {}) };
+    const res = await fetch(`${ctx.base}${url}`, { ...init, headers });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ tenant: 't1', headers: { 'x-pass-on': 'yes' }, ...want });
+  });
+
+  it.each([
+    { name: 'no tenant', url: '/api/echo', init: { headers: {} }, status: 401, text: /^no tenant ID: send the X-Scope-OrgID header/ },
+    { name: 'a method other than GET and POST', url: '/api/echo', init: { method: 'PUT', headers: { 'X-Scope-OrgID': 't1' }, body: 'x' }, status: 405, text: /^method PUT not allowed\n$/ },
+    { name: "the handler's typed error", url: '/api/echo?fail=limit', init: { headers: { 'X-Scope-OrgID': 't1' } }, status: 429, text: /too many outstanding requests for tenant "t1" \(limit 1\)/ },
+    { name: 'an unexpected error, not shown', url: '/api/echo?fail=boom', init: { headers: { 'X-Scope-OrgID': 't1' } }, status: 500, text: /^internal error\n$/ },
+    {
+      name: 'a form body over the limit',
+      url: '/api/echo',
+      init: { method: 'POST', headers: { 'X-Scope-OrgID': 't1', 'Content-Type': 'application/x-www-form-urlencoded' }, body: `query=${'x'.repeat(2000)}` },
+      status: 413,
+      text: /over the limit of 1024 bytes/,
+    },
+  ])('answers a plain API request with $name as an error', async ({ url, init, status, text }) => {
+    const res = await fetch(`${ctx.base}${url}`, init as RequestInit);
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await res.text()).toMatch(text);
+    if (status === 405) expect(res.headers.get('allow')).toBe('GET, POST');
   });
 
   it('still parses the bodies of other paths', async () => {
