@@ -16,8 +16,10 @@ export interface ApiRequest {
   params: URLSearchParams;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
-  /** The request headers the controller was asked to pass on (`requestHeaders`), by lower-case name. */
+  /** The request headers the mount asked to pass on (`requestHeaders`), by lower-case name. */
   headers?: Record<string, string>;
+  /** The request body as sent, on a mount with `rawBody` (its parameters are then the query string's only). */
+  body?: Buffer;
 }
 
 export interface ApiResponse {
@@ -59,6 +61,13 @@ export interface ApiMount {
   handler: ApiHandler;
   /** Request headers passed on in `ApiRequest.headers`. */
   requestHeaders?: readonly string[];
+  /** Methods served (default GET and POST); others get a 405. */
+  methods?: ReadonlyArray<'GET' | 'POST'>;
+  /**
+   * The handler reads the body itself (protobuf, snappy, OTLP JSON): it arrives whole in
+   * `ApiRequest.body`, at most `limitBytes` (413 above, naming `what`), whatever its Content-Type.
+   */
+  rawBody?: { limitBytes: number; what: string };
 }
 
 export interface ApiRouterOptions {
@@ -118,22 +127,27 @@ export class ApiRouter {
 
   private async answer(req: IncomingMessage, res: ServerResponse, route: Route, path: string, query: string): Promise<void> {
     const method = req.method;
-    if (method !== 'GET' && method !== 'POST') {
+    const { mount } = route;
+    const methods = mount.methods ?? BOTH_METHODS;
+    if ((method !== 'GET' && method !== 'POST') || !methods.includes(method)) {
       req.resume();
-      res.writeHead(405, { Allow: 'GET, POST', 'Content-Type': 'text/plain; charset=utf-8' }).end(`method ${method} not allowed\n`);
+      res.writeHead(405, { Allow: methods.join(', '), 'Content-Type': 'text/plain; charset=utf-8' }).end(`method ${method} not allowed\n`);
       return;
     }
     const { tenancy } = this.options;
     const tenant = resolveTenant(req.headers[TENANT_HEADER_LOWER], tenancy.multitenancyEnabled, tenancy.noAuthTenant);
     const params = new URLSearchParams(query);
-    if (method === 'POST' && FORM_TYPE.test(req.headers['content-type'] ?? '')) {
-      const body = await readRawBody(req, this.options.maxRequestBodyBytes, 'form body');
-      if (body.length > 0) for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
+    let body: Buffer | undefined;
+    if (mount.rawBody) {
+      body = await readRawBody(req, mount.rawBody.limitBytes, mount.rawBody.what);
+    } else if (method === 'POST' && FORM_TYPE.test(req.headers['content-type'] ?? '')) {
+      const form = await readRawBody(req, this.options.maxRequestBodyBytes, 'form body');
+      if (form.length > 0) for (const [k, v] of new URLSearchParams(form.toString('utf8'))) params.append(k, v);
     } else {
       req.resume();
     }
     let headers: Record<string, string> | undefined;
-    for (const name of route.mount.requestHeaders ?? []) {
+    for (const name of mount.requestHeaders ?? []) {
       const value = req.headers[name.toLowerCase()];
       if (typeof value === 'string') (headers ??= {})[name.toLowerCase()] = value;
     }
@@ -145,7 +159,7 @@ export class ApiRouter {
     let out: ApiResponse;
     try {
       const local = route.prefix !== '' && path.startsWith(`${route.prefix}/`) ? path.slice(route.prefix.length) : path;
-      out = await route.mount.handler.handle({ tenant, path: local, method, params, signal: ac.signal, ...(headers ? { headers } : {}) });
+      out = await mount.handler.handle({ tenant, path: local, method, params, signal: ac.signal, ...(headers ? { headers } : {}), ...(body ? { body } : {}) });
     } finally {
       res.off('close', onClose);
     }
@@ -181,6 +195,7 @@ export class ApiRouter {
 }
 
 const TENANT_HEADER_LOWER = TENANT_HEADER.toLowerCase();
+const BOTH_METHODS: ReadonlyArray<'GET' | 'POST'> = ['GET', 'POST'];
 
 /** JSON and text answers say their charset, as Express's `send` did for them. */
 function withCharset(type: string): string {

@@ -66,7 +66,8 @@ async function echo(req: ApiRequest): Promise<ApiResponse> {
   if (fail === 'limit') throw new LimitError('max_queries', `too many outstanding requests for tenant "${req.tenant}" (limit 1)`, { tenant: req.tenant });
   if (fail === 'boom') throw new Error('secret internal detail');
   const params: Array<[string, string]> = [...req.params];
-  return { status: 200, contentType: 'application/json', body: JSON.stringify({ tenant: req.tenant, path: req.path, method: req.method, params, headers: req.headers ?? {} }) };
+  const body = req.body === undefined ? {} : { body: req.body.toString('latin1') };
+  return { status: 200, contentType: 'application/json', body: JSON.stringify({ tenant: req.tenant, path: req.path, method: req.method, params, headers: req.headers ?? {}, ...body }) };
 }
 
 function status(ready: boolean): StatusSource {
@@ -91,6 +92,7 @@ async function startHttp(tenancy: TenancyOptions, ready = true, pages: StatusPag
   );
   server.addControllers([EchoController]);
   server.addApi({ prefixes: ['/api', ''], paths: ['/answer', '/echo', '/label/:name/values'], handler: answerHandler, requestHeaders: ['X-Pass-On'] });
+  server.addApi({ prefixes: [''], paths: ['/raw/push'], handler: answerHandler, methods: ['POST'], rawBody: { limitBytes: 64, what: 'push body' } });
   server.addRawBodyPaths(['/test/raw/:name']);
   for (const p of pages) server.addStatusPage(p);
   server.setStatusSource(status(ready));
@@ -207,6 +209,12 @@ describe('HttpServer', () => {
     },
     { name: 'a POST body of another type, unread', url: '/api/echo', init: { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"query":"up"}' }, want: { path: '/echo', method: 'POST', params: [] } },
     { name: 'a path parameter', url: '/api/label/job%2Fx/values', init: {}, want: { path: '/label/job%2Fx/values', method: 'GET', params: [] } },
+    {
+      name: 'a raw body, whatever its type',
+      url: '/raw/push?a=1',
+      init: { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'b=2\u00ff' },
+      want: { path: '/raw/push', method: 'POST', params: [['a', '1']], body: 'b=2\u00c3\u00bf', headers: {} },
+    },
   ])('hands a plain API handler $name', async ({ url, init, want }) => {
     const headers = { 'X-Scope-OrgID': 't1', 'X-Pass-On': 'yes', ...((init as { headers?: Record<string, string> }).headers ?? {}) };
     const res = await fetch(`${ctx.base}${url}`, { ...init, headers });
@@ -226,12 +234,20 @@ describe('HttpServer', () => {
       status: 413,
       text: /over the limit of 1024 bytes/,
     },
+    {
+      name: 'a raw body over its own limit',
+      url: '/raw/push',
+      init: { method: 'POST', headers: { 'X-Scope-OrgID': 't1' }, body: 'x'.repeat(65) },
+      status: 413,
+      text: /^push body of 65 bytes is over the limit of 64 bytes/,
+    },
+    { name: 'a method the mount does not serve', url: '/raw/push', init: { headers: { 'X-Scope-OrgID': 't1' } }, status: 405, text: /^method GET not allowed\n$/ },
   ])('answers a plain API request with $name as an error', async ({ url, init, status, text }) => {
     const res = await fetch(`${ctx.base}${url}`, init as RequestInit);
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await res.text()).toMatch(text);
-    if (status === 405) expect(res.headers.get('allow')).toBe('GET, POST');
+    if (status === 405) expect(res.headers.get('allow')).toBe(url === '/raw/push' ? 'POST' : 'GET, POST');
   });
 
   it('still parses the bodies of other paths', async () => {
