@@ -1,4 +1,5 @@
-import { chooseRanges, defaultQueryBenchOptions, parseQueryBenchArgs, PAST_OFFSET_MS } from './query-bench';
+import { seededRandom } from '@panoptes/common';
+import { chooseRanges, defaultQueryBenchOptions, parseQueryBenchArgs, PAST_OFFSET_MS, shuffled } from './query-bench';
 
 describe('parseQueryBenchArgs', () => {
   it('defaults to 10000 series x 2 h, 60 s steps, 9 runs', () => {
@@ -45,5 +46,14 @@ describe('chooseRanges', () => {
   it('never ends the past range before it starts', () => {
     const r = chooseRanges(Date.UTC(2026, 0, 1), 20, 60_000);
     expect(r.past.endMs).toBe(r.past.startMs);
+  });
+});
+
+describe('shuffled', () => {
+  it('orders every index once, differently from run to run', () => {
+    const rnd = seededRandom(3);
+    const orders = Array.from({ length: 5 }, () => shuffled(12, rnd));
+    for (const o of orders) expect([...o].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(new Set(orders.map((o) => o.join(','))).size).toBe(5);
   });
 });

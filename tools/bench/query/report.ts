@@ -16,6 +16,8 @@ export interface QueryFigures {
   coldPast?: Latency;
   /** Panoptes with the results cache, that range repeated after one miss: answered from the cache. */
   warmPast?: Latency;
+  /** The same cached answers in a pass of their own, after the interleaved runs. */
+  warmAlone?: Latency;
   /** The first (missing) run of that range with the cache on, ms. */
   missPastMs?: number;
   /** Differences found between the answers; printed as warnings. */
@@ -50,7 +52,7 @@ export function renderColumns(header: readonly string[], rows: ReadonlyArray<rea
 
 /** The result table: one row per query, then the geometric means of the ratios. */
 export function renderQueryTable(figures: readonly QueryFigures[]): string {
-  const header = ['query', 'series', 'prometheus ms p50 (p90)', 'panoptes cold ms p50 (p90)', 'cold/prom', 'repeat end=now ms', 'cold end-15m ms', 'warm end-15m ms p50 (p90)', 'cold/warm'];
+  const header = ['query', 'series', 'prometheus ms p50 (p90)', 'panoptes cold ms p50 (p90)', 'cold/prom', 'repeat end=now ms', 'cold end-15m ms', 'warm end-15m ms p50 (p90)', 'cold/warm', 'warm alone ms p50 (p90)', 'cold/warm alone'];
   const rows = figures.map((f) => [
     f.warnings.length ? `${f.name} !` : f.name,
     f.series === undefined ? '-' : String(f.series),
@@ -61,8 +63,10 @@ export function renderQueryTable(figures: readonly QueryFigures[]): string {
     ms(f.coldPast, false),
     ms(f.warmPast, true),
     x(ratio(f.coldPast, f.warmPast)),
+    ms(f.warmAlone, true),
+    x(ratio(f.coldPast, f.warmAlone)),
   ]);
   const gm = (pick: (f: QueryFigures) => number): string => x(geometricMean(figures.map(pick)));
-  rows.push(['geometric mean', '', '', '', gm((f) => ratio(f.cold, f.prometheus)), '', '', '', gm((f) => ratio(f.coldPast, f.warmPast))]);
-  return renderColumns(header, rows, [false, true, true, true, true, true, true, true, true]);
+  rows.push(['geometric mean', '', '', '', gm((f) => ratio(f.cold, f.prometheus)), '', '', '', gm((f) => ratio(f.coldPast, f.warmPast)), '', gm((f) => ratio(f.coldPast, f.warmAlone))]);
+  return renderColumns(header, rows, [false, true, true, true, true, true, true, true, true, true, true]);
 }

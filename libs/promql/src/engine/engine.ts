@@ -5,9 +5,9 @@ import { QueryCanceledError, QueryTimeoutError, QueryTooManySamplesError } from 
 import { type ParseOptions, parseExpr } from '../parser';
 import { Annotations } from './annotations';
 import { Evaluator, atOf } from './evaluator';
-import { type SeriesData, decodeSeries } from './series-data';
+import { type SeriesData, decodeSeries, sampleSteps, stepDecoded } from './series-data';
 import type { MatrixSeries, QueryEngine, QueryOptions, QueryResult, QueryValue, Queryable, SeriesQuerier, VectorSample } from './types';
-import { type Grid, type MatrixValue, type Value, gridTime } from './values';
+import { type Grid, type MatrixValue, type StepSeries, type Value, gridTime } from './values';
 
 export interface EngineConfig {
   /** How far back an instant selector looks for a sample, ms (Prometheus's lookback delta). */
@@ -84,10 +84,9 @@ export class Engine implements QueryEngine {
     };
     const ranges = selectorRanges(expr, startMs, endMs, settings);
     const annotations = new Annotations(query);
-    const { data, totalSamples } = await fetchSelectors(queryable, tenant, ranges, stepMs, options.signal, deadline, timeoutMs, this.config.maxSamples, annotations);
-
     const grid: Grid = isRange ? { start: startMs, interval: stepMs, n: Math.floor((endMs - startMs) / stepMs) + 1 } : { start: startMs, interval: 1, n: 1 };
-    const ev = new Evaluator(settings, data, annotations);
+    const { data, stepped, totalSamples } = await fetchSelectors(queryable, tenant, ranges, stepMs, grid, lookbackMs, options.signal, deadline, timeoutMs, this.config.maxSamples, annotations);
+    const ev = new Evaluator(settings, data, annotations, stepped);
     const value = await ev.eval(expr, grid);
     return {
       value: isRange ? rangeResult(value, grid) : instantResult(value, grid),
@@ -103,18 +102,23 @@ interface SelectorRange {
   end: number;
   range: number;
   func?: string;
+  /**
+   * An instant-vector selector evaluated at the query's own steps (not under a subquery, no `@`):
+   * sampled at those steps as it is fetched (`sampleSteps`), never decoded whole.
+   */
+  stepped?: boolean;
 }
 
 /** The time range each selector needs, following offsets, `@`, ranges and subqueries down the tree. */
 function selectorRanges(expr: Expr, startMs: number, endMs: number, s: { startMs: number; endMs: number; lookbackMs: number; noStepSubqueryIntervalMs: number }): Map<VectorSelector, SelectorRange> {
   const out = new Map<VectorSelector, SelectorRange>();
-  const visit = (e: Expr, from: number, to: number, func: string | undefined): void => {
+  const visit = (e: Expr, from: number, to: number, func: string | undefined, topGrid = true): void => {
     switch (e.type) {
       case 'VectorSelector': {
         const at = atOf(e, s);
         const refFrom = (at ?? from) - e.offsetMs;
         const refTo = (at ?? to) - e.offsetMs;
-        out.set(e, { start: refFrom - s.lookbackMs + 1, end: refTo, range: 0, func });
+        out.set(e, { start: refFrom - s.lookbackMs + 1, end: refTo, range: 0, func, stepped: topGrid && at === undefined });
         return;
       }
       case 'MatrixSelector': {
@@ -129,14 +133,14 @@ function selectorRanges(expr: Expr, startMs: number, endMs: number, s: { startMs
         const at = atOf(e, s);
         const refFrom = (at ?? from) - e.offsetMs;
         const refTo = (at ?? to) - e.offsetMs;
-        visit(e.expr, refFrom - e.rangeMs, refTo, undefined);
+        visit(e.expr, refFrom - e.rangeMs, refTo, undefined, false);
         return;
       }
       case 'Call':
-        for (const c of e.args) visit(c, from, to, e.func.name);
+        for (const c of e.args) visit(c, from, to, e.func.name, topGrid);
         return;
       default:
-        for (const c of children(e)) visit(c, from, to, func);
+        for (const c of children(e)) visit(c, from, to, func, topGrid);
     }
   };
   visit(expr, startMs, endMs, undefined);
@@ -148,15 +152,25 @@ async function fetchSelectors(
   tenant: string,
   ranges: Map<VectorSelector, SelectorRange>,
   stepMs: number,
+  grid: Grid,
+  lookbackMs: number,
   signal: AbortSignal | undefined,
   deadline: number,
   timeoutMs: number,
   maxSamples: number,
   annotations: Annotations,
-): Promise<{ data: Map<VectorSelector, SeriesData[]>; totalSamples: number }> {
+): Promise<{ data: Map<VectorSelector, SeriesData[]>; stepped: Map<VectorSelector, StepSeries[]>; totalSamples: number }> {
   const data = new Map<VectorSelector, SeriesData[]>();
+  const stepped = new Map<VectorSelector, StepSeries[]>();
   let totalSamples = 0;
-  if (ranges.size === 0) return { data, totalSamples };
+  if (ranges.size === 0) return { data, stepped, totalSamples };
+  const count = (samples: number): void => {
+    totalSamples += samples;
+    // Decoded samples stay in memory for the whole evaluation: they count against the same limit.
+    if (totalSamples > maxSamples) {
+      throw new QueryTooManySamplesError('query processing would load too many samples into memory in query execution', { tenant });
+    }
+  };
   let minT = Infinity;
   let maxT = -Infinity;
   for (const r of ranges.values()) {
@@ -170,18 +184,28 @@ async function fetchSelectors(
     await Promise.all(
       [...ranges].map(async ([vs, r]) => {
         const list: SeriesData[] = [];
+        const steps: StepSeries[] = [];
         const hints = { start: r.start, end: r.end, step: stepMs, range: r.range, func: r.func };
         for await (const stored of querier.select(vs.matchers, hints, fetchSignal)) {
+          const sampled = r.stepped ? sampleSteps(stored, r.start, r.end, grid, vs.offsetMs, lookbackMs) : undefined;
+          if (sampled) {
+            count(sampled.samples);
+            if (sampled.series) steps.push(sampled.series);
+            continue;
+          }
           const sd = decodeSeries(stored, r.start, r.end);
           if (sd.ts.length === 0) continue;
-          totalSamples += sd.ts.length;
-          // Decoded samples stay in memory for the whole evaluation: they count against the same limit.
-          if (totalSamples > maxSamples) {
-            throw new QueryTooManySamplesError('query processing would load too many samples into memory in query execution', { tenant });
+          count(sd.ts.length);
+          if (!r.stepped) {
+            list.push(sd);
+            continue;
           }
-          list.push(sd);
+          // Overlapping chunks: merged by the decode, then sampled (in selection order with the rest).
+          const s = stepDecoded(sd, grid, undefined, vs.offsetMs, lookbackMs);
+          if (s) steps.push(s);
         }
-        data.set(vs, list);
+        if (r.stepped) stepped.set(vs, steps);
+        else data.set(vs, list);
       }),
     );
   } catch (err) {
@@ -191,7 +215,7 @@ async function fetchSelectors(
     throw err;
   }
   for (const w of querier.warnings?.() ?? []) annotations.addRawWarning(w);
-  return { data, totalSamples };
+  return { data, stepped, totalSamples };
 }
 
 function instantResult(v: Value, g: Grid): QueryValue {

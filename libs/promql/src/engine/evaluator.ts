@@ -6,8 +6,7 @@ import type { Annotations } from './annotations';
 import { evalBinary } from './binary';
 import { evalCall } from './calls';
 import { dropMetricName } from './labels';
-import { type SeriesData, lastAtOrBefore } from './series-data';
-import { slabF64, slabU8 } from './slab';
+import { type SeriesData, stepDecoded } from './series-data';
 import {
   type Grid,
   type MatrixValue,
@@ -66,6 +65,8 @@ export class Evaluator {
     readonly settings: EvalSettings,
     private readonly data: ReadonlyMap<VectorSelector, SeriesData[]>,
     readonly annotations: Annotations,
+    /** Selectors already sampled at the query's steps while fetched (`sampleSteps`). */
+    private readonly stepped: ReadonlyMap<VectorSelector, StepSeries[]> = new Map(),
   ) {}
 
   async eval(e: Expr, g: Grid): Promise<Value> {
@@ -178,34 +179,16 @@ export class Evaluator {
   }
 
   private async evalVectorSelector(e: VectorSelector, g: Grid): Promise<VectorValue> {
-    const data = this.data.get(e) ?? [];
+    // Sampled at the query's steps while it was fetched.
+    const pre = this.stepped.get(e);
+    if (pre) return { kind: 'vector', series: pre };
     const at = atOf(e, this.settings);
-    const lookback = this.settings.lookbackMs;
     const out: StepSeries[] = [];
-    for (const sd of data) {
+    for (const sd of this.data.get(e) ?? []) {
       const pause = this.tick();
       if (pause) await pause;
-      const vals = slabF64(g.n);
-      const has = slabU8(g.n);
-      const sampleTs = slabF64(g.n);
-      let any = false;
-      let idx = -1;
-      for (let k = 0; k < g.n; k++) {
-        const ref = (at ?? gridTime(g, k)) - e.offsetMs;
-        if (at === undefined) {
-          // Refs grow with k: move forward from the last position.
-          while (idx + 1 < sd.ts.length && sd.ts[idx + 1] <= ref) idx++;
-        } else if (k === 0) {
-          idx = lastAtOrBefore(sd.ts, ref);
-        }
-        if (idx < 0 || sd.ts[idx] <= ref - lookback) continue;
-        if (sd.stale && sd.stale[idx]) continue;
-        vals[k] = sd.vs[idx];
-        sampleTs[k] = sd.ts[idx];
-        has[k] = 1;
-        any = true;
-      }
-      if (any) out.push({ labels: sd.labels, vals, has, sampleTs });
+      const s = stepDecoded(sd, g, at, e.offsetMs, this.settings.lookbackMs);
+      if (s) out.push(s);
     }
     return { kind: 'vector', series: out };
   }

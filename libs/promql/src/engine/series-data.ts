@@ -1,7 +1,8 @@
 import { type Labels, XorChunkIterator } from '@panoptes/block-formats';
 import { PromQLExecutionError } from '../errors';
-import { slabF64 } from './slab';
+import { slabF64, slabU8 } from './slab';
 import type { StoredSeries } from './types';
+import type { Grid, StepSeries } from './values';
 
 /** Prometheus's staleness marker: the NaN with payload 2 (0x7ff0000000000002). */
 export const STALE_NAN_HI = 0x7ff00000;
@@ -73,6 +74,99 @@ export function decodeSeries(s: StoredSeries, minT: number, maxT: number): Serie
   const outVs = slabF64(n);
   outVs.set(vs.subarray(0, n));
   return { labels: s.labels, ts: outTs, vs: outVs, stale: stale ? stale.slice(0, n) : null };
+}
+
+/**
+ * An instant-vector selector's value at every step of `g`, read straight from a stored series'
+ * chunks (no decoded copy of the series): at step k the last sample at or before
+ * `ref = start + k * interval - offsetMs`, when it is newer than `ref - lookbackMs` and not a
+ * staleness marker. Only samples in [minT, maxT] are considered, and `samples` counts them, as
+ * `decodeSeries` would. `series` is undefined when no step has a value. Undefined altogether when
+ * the chunks overlap in time (replicas, out-of-order chunks): those need `decodeSeries`' merge.
+ */
+export function sampleSteps(s: StoredSeries, minT: number, maxT: number, g: Grid, offsetMs: number, lookbackMs: number): { series: StepSeries | undefined; samples: number } | undefined {
+  let lastMaxT = -Infinity;
+  for (const c of s.chunks) {
+    if (c.encoding !== 1) throw new PromQLExecutionError(`unsupported chunk encoding ${c.encoding} in series ${JSON.stringify(s.labels)}`);
+    if (c.maxT < minT || c.minT > maxT) continue;
+    if (c.minT <= lastMaxT) return undefined;
+    lastMaxT = c.maxT;
+  }
+  let vals: Float64Array | undefined;
+  let has: Uint8Array | undefined;
+  let sampleTs: Float64Array | undefined;
+  let samples = 0;
+  let k = 0;
+  let ref = g.start - offsetMs;
+  // The previous sample: the last one at or before every ref below the current sample's time.
+  let pt = -Infinity;
+  let pv = 0;
+  let pStale = true;
+  for (const c of s.chunks) {
+    if (c.maxT < minT || c.minT > maxT) continue;
+    const it = iterator.reset(c.data);
+    while (it.next()) {
+      const t = it.t;
+      if (t < minT) continue;
+      if (t > maxT) break;
+      samples++;
+      for (; k < g.n && ref < t; k++, ref = g.start + k * g.interval - offsetMs) {
+        if (pStale || pt <= ref - lookbackMs) continue;
+        if (!vals) {
+          vals = slabF64(g.n);
+          has = slabU8(g.n);
+          sampleTs = slabF64(g.n);
+        }
+        vals[k] = pv;
+        sampleTs![k] = pt;
+        has![k] = 1;
+      }
+      pt = t;
+      pv = it.v;
+      pStale = it.valueHi === STALE_NAN_HI && it.valueLo === STALE_NAN_LO;
+    }
+  }
+  for (; k < g.n; k++, ref = g.start + k * g.interval - offsetMs) {
+    if (pStale || pt <= ref - lookbackMs) continue;
+    if (!vals) {
+      vals = slabF64(g.n);
+      has = slabU8(g.n);
+      sampleTs = slabF64(g.n);
+    }
+    vals[k] = pv;
+    sampleTs![k] = pt;
+    has![k] = 1;
+  }
+  return { series: vals ? { labels: s.labels, vals, has: has!, sampleTs } : undefined, samples };
+}
+
+/**
+ * A decoded series' value at every step of `g` (what an instant-vector selector gives): the last
+ * sample at or before the step's time (or `atMs`) minus `offsetMs`, when newer than the lookback
+ * window's start and not a staleness marker. Undefined when no step has a value.
+ */
+export function stepDecoded(sd: SeriesData, g: Grid, atMs: number | undefined, offsetMs: number, lookbackMs: number): StepSeries | undefined {
+  const vals = slabF64(g.n);
+  const has = slabU8(g.n);
+  const sampleTs = slabF64(g.n);
+  let any = false;
+  let idx = -1;
+  for (let k = 0; k < g.n; k++) {
+    const ref = (atMs ?? g.start + k * g.interval) - offsetMs;
+    if (atMs === undefined) {
+      // Refs grow with k: move forward from the last position.
+      while (idx + 1 < sd.ts.length && sd.ts[idx + 1] <= ref) idx++;
+    } else if (k === 0) {
+      idx = lastAtOrBefore(sd.ts, ref);
+    }
+    if (idx < 0 || sd.ts[idx] <= ref - lookbackMs) continue;
+    if (sd.stale && sd.stale[idx]) continue;
+    vals[k] = sd.vs[idx];
+    sampleTs[k] = sd.ts[idx];
+    has[k] = 1;
+    any = true;
+  }
+  return any ? { labels: sd.labels, vals, has, sampleTs } : undefined;
 }
 
 function mergeUnsorted(labels: Labels, ts: Float64Array, vs: Float64Array, stale: Uint8Array | null, n: number): SeriesData {
