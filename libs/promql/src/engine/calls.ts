@@ -3,6 +3,7 @@ import type { Call, Expr } from '../ast';
 import { PromQLExecutionError } from '../errors';
 import { type Evaluator, forEachWindow, unwrapParens } from './evaluator';
 import {
+  COUNTS_DROPS,
   RANGE_FUNCTIONS,
   SIMPLE_FUNCTIONS,
   type FunctionNotes,
@@ -10,6 +11,7 @@ import {
   bucketFraction,
   bucketQuantile,
   clampGivesNoSample,
+  countDrops,
   invalidQuantileMessage,
   labelJoin,
   labelReplace,
@@ -121,6 +123,7 @@ async function rangeFunction(ev: Evaluator, e: Call, matrixArg: number, g: Grid)
   const params = await scalarArgs(ev, e, matrixArg, g);
   const m = await ev.evalMatrix(e.args[matrixArg], g);
   const keepName = KEEPS_NAME.has(e.func.name);
+  const drops = COUNTS_DROPS.has(e.func.name);
   const args: number[] = new Array(params.length).fill(0);
   const w: RangeWindow = {
     ts: new Float64Array(0),
@@ -140,6 +143,7 @@ async function rangeFunction(ev: Evaluator, e: Call, matrixArg: number, g: Grid)
     const o = newStepSeries(keepName ? s.labels : dropMetricName(s.labels), g.n);
     w.ts = s.ts;
     w.vs = s.vs;
+    if (drops) w.drops = countDrops(s.vs);
     w.metricName = getLabel(s.labels, METRIC_NAME);
     let any = false;
     forEachWindow(m, s, g, (k, lo, hi, ref) => {

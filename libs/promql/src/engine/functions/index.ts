@@ -18,6 +18,6 @@ export { ForcedMonotonicityInfos } from './monotonicity-info';
 export { bucketFraction } from './bucket-fraction';
 export { parseLe } from './parse-le';
 export { invalidQuantileMessage } from './over-time';
-export { extrapolatedRate, instantValue, rangeSeconds } from './rate';
+export { COUNTS_DROPS, countDrops, extrapolatedRate, instantValue, rangeSeconds } from './rate';
 export { expandTemplate, labelJoin, labelReplace } from './label-functions';
 export { naturalLess } from './natural-sort';

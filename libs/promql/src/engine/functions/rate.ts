@@ -28,7 +28,7 @@ export function extrapolatedRate(w: RangeWindow, isCounter: boolean, isRate: boo
   const lastT = ts[last];
   const firstV = vs[lo];
   let result = vs[last] - firstV;
-  if (isCounter) {
+  if (isCounter && (w.drops === undefined || w.drops[last] !== w.drops[lo])) {
     for (let i = lo + 1; i < hi; i++) {
       if (vs[i] < vs[i - 1]) result += vs[i - 1];
     }
@@ -53,6 +53,27 @@ export function extrapolatedRate(w: RangeWindow, isCounter: boolean, isRate: boo
   return result * factor;
 }
 
+/** The range functions that read `RangeWindow.drops`. */
+export const COUNTS_DROPS: ReadonlySet<string> = new Set(['rate', 'increase', 'resets']);
+
+let dropsScratch = new Int32Array(1024);
+
+/**
+ * `RangeWindow.drops` for a series' values. The array is scratch space shared by every call: valid
+ * until the next call, so only for the windows of one series at a time.
+ */
+export function countDrops(vs: Float64Array): Int32Array {
+  if (dropsScratch.length < vs.length) dropsScratch = new Int32Array(Math.max(vs.length, dropsScratch.length * 2));
+  const d = dropsScratch;
+  let n = 0;
+  if (vs.length > 0) d[0] = 0;
+  for (let i = 1; i < vs.length; i++) {
+    if (vs[i] < vs[i - 1]) n++;
+    d[i] = n;
+  }
+  return d;
+}
+
 /**
  * irate/idelta: from the last two samples only. irate treats a drop as a counter reset (the new
  * value is the increase) and divides by their distance in seconds.
@@ -75,6 +96,7 @@ export function instantValue(w: RangeWindow, isRate: boolean): number | undefine
 export function resets(w: RangeWindow): number | undefined {
   const { vs, lo, hi } = w;
   if (hi <= lo) return undefined;
+  if (w.drops) return w.drops[hi - 1] - w.drops[lo];
   let n = 0;
   for (let i = lo + 1; i < hi; i++) if (vs[i] < vs[i - 1]) n++;
   return n;

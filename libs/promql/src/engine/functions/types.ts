@@ -26,6 +26,12 @@ export interface RangeWindow {
   /** The series' `__name__` ('' when none), for annotations. */
   metricName: string;
   notes: FunctionNotes;
+  /**
+   * When set (for the functions in `COUNTS_DROPS`), `drops[i]` is how many j in 1…i have
+   * `vs[j] < vs[j - 1]` over the whole series: a window (lo, hi] has `drops[hi-1] - drops[lo]`
+   * counter resets, so one without any needs no scan.
+   */
+  drops?: Int32Array;
 }
 
 /**
