@@ -27,16 +27,13 @@ import { IngestLog, InProcessIngestLog, KafkaIngestLog, defaultInProcessIngestLo
 import {
   AppliedOutcome,
   ClassicSink,
-  DISTRIBUTOR,
   SeriesSink,
   defaultClassicSinkConfig,
-  DISTRIBUTOR_MAX_BODY_BYTES,
   Distributor,
   HaTracker,
   IngestLogSink,
   defaultIngestLogSinkConfig,
-  PUSH_PATHS,
-  PushController,
+  pushApiMounts,
   renderHaTrackerHtml,
 } from '@panoptes/distributor';
 import {
@@ -489,14 +486,8 @@ export async function buildModules(
       log('distributor'),
       registry,
     );
-    http.addRawBodyPaths(PUSH_PATHS);
-    http.addControllers(
-      [PushController],
-      [
-        { provide: DISTRIBUTOR, useValue: distributor },
-        { provide: DISTRIBUTOR_MAX_BODY_BYTES, useValue: c.maxRecvMsgSize },
-      ],
-    );
+    // The write endpoints are plain handlers on the HTTP server's router (no Nest/Express per push).
+    for (const mount of pushApiMounts(distributor, c.maxRecvMsgSize)) http.addApi(mount);
     grpc.addService(otlpMetricsServiceDefinition as unknown as ServiceDefinition, {
       Export: unaryHandler<Buffer, ExportMetricsServiceResult>(tenancy, log('distributor'), async (bytes, tenant) => {
         const partialSuccess = await distributor.pushOtlp(tenant, decodeExportMetricsRequestProtobuf(bytes));

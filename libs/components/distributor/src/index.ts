@@ -3,5 +3,5 @@ export * from './ha-tracker';
 export * from './rate-limiter';
 export * from './series-sink';
 export * from './validation';
-export * from './push.controller';
+export * from './push-handler';
 export * from './classic-sink';
