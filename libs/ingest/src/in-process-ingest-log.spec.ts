@@ -239,6 +239,29 @@ describe('InProcessIngestLog', () => {
     );
   });
 
+  it('hands a record\'s attachment to the consumers of the same log object, never to a reader after a reopen', async () => {
+    const dir = `attach-${seq++}`;
+    const log = open(dir);
+    await log.ensureTopic(1);
+    const attachment = { decoded: 'v0 as the producer decoded it' };
+    await log.producer().produce([{ ...rec(0), attachment }, rec(1)]);
+    const consumer = log.consumer(0, 'g');
+    await consumer.start('earliest');
+    const [withIt, without] = await consume(consumer, 2);
+    expect(withIt.attachment).toBe(attachment);
+    expect(without.attachment).toBeUndefined();
+    await closeLast();
+
+    const reopened = open(dir);
+    const again = reopened.consumer(0, 'g2');
+    await again.start('earliest');
+    const replayed = await consume(again, 2);
+    expect(replayed.map((r) => [r.value.toString(), r.attachment])).toEqual([
+      ['v0', undefined],
+      ['v1', undefined],
+    ]);
+  });
+
   it('works with fsync off', async () => {
     const dir = `no-fsync-${seq++}`;
     const log = open(dir, { fsync: false });

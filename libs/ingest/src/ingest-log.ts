@@ -23,6 +23,14 @@ export interface IngestRecord {
   offset?: number;
   /** Milliseconds since the Unix epoch, chosen by the producer. */
   timestampMs: number;
+  /**
+   * In-process only: something the producer already made of `value` (the ingest records of
+   * metrics carry the request decoded), handed as it is to the consumers of the same log object.
+   * Never written to disk nor sent over a wire: records replayed from disk or read from Kafka have
+   * none. A consumer treats it as a hint: it checks that it still describes `value`, and decodes
+   * `value` when it does not.
+   */
+  attachment?: unknown;
 }
 
 /** A record as `poll` returns it: it always knows its offset. Treat it as read-only. */

@@ -84,6 +84,8 @@ export function encodeEntries(records: readonly IngestRecord[], firstOffset: num
       value,
       offset: firstOffset + i,
       timestampMs: r.timestampMs,
+      // In memory only: the segment bytes never hold it.
+      ...(r.attachment !== undefined ? { attachment: r.attachment } : {}),
     };
     pos = start + length;
   }

@@ -69,6 +69,8 @@ export {
   INGEST_RECORD_V1_SNAPPY,
   INGEST_RECORD_V2,
   INGEST_RECORD_V2_SNAPPY,
+  DecodedAttachment,
+  attachedRequest,
   decodeIngestRecordValue,
   encodeIngestRecordValue,
 } from './remote-write/ingest-record';

@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import type { IngestProducer, IngestRecord } from '@panoptes/ingest';
-import { DecodedWriteRequest, WriteRequestSubsetEncoder, compressSnappy, encodeIngestRecordValue } from '@panoptes/proto';
+import { DecodedAttachment, DecodedWriteRequest, WriteRequestSubsetEncoder, compressSnappy, encodeIngestRecordValue } from '@panoptes/proto';
 import type { PartitionRing } from '@panoptes/ring';
 import { Clock, ValidationError } from '@panoptes/common';
 
@@ -117,7 +117,9 @@ export class IngestLogSink implements SeriesSink {
     const snappy = this.config.compressRecords;
     if (single && unchangedBody !== undefined) {
       const body = !snappy ? unchangedBody : (unchangedSnappy ?? compressSnappy(unchangedBody));
-      records.push({ partition: first, tenant, value: encodeIngestRecordValue(req.version, body, snappy), timestampMs });
+      // The record's body is the request as decoded: an ingester of this process (in-process log)
+      // takes the decoded request along instead of decoding and hashing the body again.
+      records.push({ partition: first, tenant, value: encodeIngestRecordValue(req.version, body, snappy), timestampMs, attachment: new DecodedAttachment(req) });
     } else {
       // Group series by partition, keeping request order within a partition.
       const partitions = [...new Set(partitionOf.subarray(0, count))].sort((a, b) => a - b);

@@ -2,7 +2,15 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { Clock, UnavailableError, ValidationError, errorMessage, sleep } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
 import type { ConsumedRecord, IngestConsumer, IngestProducer, StartPosition } from '@panoptes/ingest';
-import { RemoteWriteDecoder, RemoteWriteVersion, decodeIngestRecordValue, encodeIngestRecordValue, tenantHashSeed } from '@panoptes/proto';
+import {
+  DecodedWriteRequest,
+  RemoteWriteDecoder,
+  RemoteWriteVersion,
+  attachedRequest,
+  decodeIngestRecordValue,
+  encodeIngestRecordValue,
+  tenantHashSeed,
+} from '@panoptes/proto';
 import { HeadConfig, HeadSeries, Matcher } from '@panoptes/tsdb';
 import { Service } from '@panoptes/services';
 import { CompactionResult, HeadCompactor } from './head-compactor';
@@ -329,8 +337,16 @@ export class Ingester extends Service {
     }
   }
 
-  /** Applies one ingest-log record; malformed records are counted and skipped. */
+  /**
+   * Applies one ingest-log record; malformed records are counted and skipped. A record from a
+   * distributor of this process may carry its request already decoded (and hashed with the
+   * tenant's seed): applied from that, with the same outcome as decoding the value.
+   */
   applyRecord(record: ConsumedRecord): TenantAppendResult | undefined {
+    if (record.attachment !== undefined) {
+      const decoded = attachedRequest(record.attachment, tenantHashSeed(record.tenant));
+      if (decoded !== undefined) return this.appendDecoded(record.tenant, decoded);
+    }
     let version: RemoteWriteVersion;
     let body: Buffer;
     try {
@@ -372,7 +388,11 @@ export class Ingester extends Service {
 
   /** Appends an uncompressed remote write body for a tenant (classic-mode push and replay). */
   pushBody(tenant: string, version: RemoteWriteVersion, body: Buffer): TenantAppendResult {
-    const req = this.decoder.decode(body, version, tenantHashSeed(tenant));
+    return this.appendDecoded(tenant, this.decoder.decode(body, version, tenantHashSeed(tenant)));
+  }
+
+  /** Appends a decoded remote write request (hashed with `tenantHashSeed(tenant)`) for a tenant. */
+  private appendDecoded(tenant: string, req: DecodedWriteRequest): TenantAppendResult {
     const db = this.tenantDb(tenant);
     const result = db.append(req, this.limits(tenant));
     if (result.appended > 0) {

@@ -112,6 +112,11 @@ export class DecodedWriteRequest {
   buf: Buffer = EMPTY;
   /** Seed the series hashes were computed with. */
   hashSeed = 0;
+  /**
+   * Bumped by every refill (`reset`): a holder of this object that noted the generation knows it
+   * still describes the same body when the generation has not moved (see `DecodedAttachment`).
+   */
+  generation = 0;
 
   seriesCount = 0;
   labelCount = 0;
@@ -332,6 +337,7 @@ export class DecodedWriteRequest {
 
   /** Starts a new fill: forgets the previous request's contents (keeps, or trims, the arrays). */
   reset(buf: Buffer, version: RemoteWriteVersion, seed: number, retainSeries: number, retainSamples: number): void {
+    this.generation++;
     this.buf = buf;
     this.version = version;
     this.hashSeed = seed >>> 0;

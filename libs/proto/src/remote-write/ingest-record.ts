@@ -1,6 +1,6 @@
 import { ValidationError, errorMessage } from '@panoptes/common';
 import { decompressSnappy } from '../snappy/snappy';
-import { RemoteWriteVersion } from './decoded-write-request';
+import { DecodedWriteRequest, RemoteWriteVersion } from './decoded-write-request';
 
 /**
  * The value of an ingest-log record carrying metrics: one format byte, then a remote write body
@@ -47,4 +47,32 @@ export function decodeIngestRecordValue(value: Buffer): { version: RemoteWriteVe
         `ingest record has unknown format byte ${format}; expected 1 or 2 (remote write 1.0 or 2.0), 3 or 4 (the same, snappy-compressed)`,
       );
   }
+}
+
+/**
+ * The decoded form of a record's body, carried beside the record by the in-process ingest log
+ * (`IngestRecord.attachment`) so that an ingester in the distributor's process skips decoding and
+ * hashing the body a second time. The request belongs to the distributor's decoder, which refills
+ * it for a later request: it is valid only while its generation is the one noted here.
+ */
+export class DecodedAttachment {
+  private readonly generation: number;
+
+  constructor(private readonly req: DecodedWriteRequest) {
+    this.generation = req.generation;
+  }
+
+  /**
+   * The decoded request, when it still describes the body it was attached to and its series
+   * hashes were computed with `hashSeed`; undefined otherwise (decode the record's value then).
+   */
+  requestFor(hashSeed: number): DecodedWriteRequest | undefined {
+    const req = this.req;
+    return req.generation === this.generation && req.hashSeed === hashSeed >>> 0 ? req : undefined;
+  }
+}
+
+/** The still-valid decoded request attached to a record (see `DecodedAttachment`), or undefined. */
+export function attachedRequest(attachment: unknown, hashSeed: number): DecodedWriteRequest | undefined {
+  return attachment instanceof DecodedAttachment ? attachment.requestFor(hashSeed) : undefined;
 }
