@@ -90,12 +90,122 @@ async function simpleAggregate(ev: Evaluator, e: AggregateExpr, series: StepSeri
       }
     }
   }
+  const columns = COLUMN_OPS.has(e.op);
   for (let gi = 0; gi < groups.length; gi++) {
     const pause = ev.tick();
     if (pause) await pause;
-    const members = groups[gi].members;
-    const o = out[gi];
-    for (let k = 0; k < g.n; k++) {
+    if (columns) aggregateColumns(e.op, groups[gi].members, series, out[gi], g.n);
+    else aggregateRows(e.op, groups[gi].members, series, out[gi], g.n, param, values);
+  }
+  return out.filter((s) => s.has.includes(1));
+}
+
+/** The operators `aggregateColumns` computes; the others go step by step (`aggregateRows`). */
+const COLUMN_OPS: ReadonlySet<string> = new Set(['sum', 'avg', 'count', 'min', 'max', 'group']);
+
+/** Kahan-Neumaier step of `kahanAdd` on step k's running sum and compensation. */
+function kahanAt(sum: Float64Array, comp: Float64Array, k: number, inc: number): void {
+  const s = sum[k];
+  const t = s + inc;
+  if (t === Infinity || t === -Infinity) comp[k] = 0;
+  else if (Math.abs(s) >= Math.abs(inc)) comp[k] += s - t + inc;
+  else comp[k] += inc - t + s;
+  sum[k] = t;
+}
+
+/**
+ * One group's sum, avg, count, min, max or group at every step, member by member: each member's
+ * arrays are read front to back once (a step at a time over all members touched every member's
+ * arrays at every step). Each step still sees the members in the same order, so every value is
+ * bit for bit what `aggregateRows` computes.
+ */
+export function aggregateColumns(op: string, members: readonly number[], series: readonly StepSeries[], o: StepSeries, n: number): void {
+  const count = new Float64Array(n);
+  // sum/avg: the Kahan sum and its compensation; min/max: the value so far.
+  const acc = new Float64Array(n);
+  const comp = new Float64Array(n);
+  const incremental = op === 'avg' ? new Uint8Array(n) : undefined;
+  for (const i of members) {
+    const { has, vals } = series[i];
+    switch (op) {
+      case 'sum':
+        for (let k = 0; k < n; k++) {
+          if (!has[k]) continue;
+          if (++count[k] === 1) acc[k] = vals[k];
+          else kahanAt(acc, comp, k, vals[k]);
+        }
+        break;
+      case 'avg':
+        for (let k = 0; k < n; k++) {
+          if (!has[k]) continue;
+          const f = vals[k];
+          const c = ++count[k];
+          if (c === 1) {
+            acc[k] = f;
+            continue;
+          }
+          if (!incremental![k]) {
+            const sum = acc[k];
+            const cc = comp[k];
+            kahanAt(acc, comp, k, f);
+            if (acc[k] !== Infinity && acc[k] !== -Infinity) continue;
+            // The running sum overflowed: from here on, an incremental mean (as Prometheus).
+            incremental![k] = 1;
+            acc[k] = sum / (c - 1);
+            comp[k] = cc / (c - 1);
+          }
+          const q = (c - 1) / c;
+          acc[k] *= q;
+          comp[k] *= q;
+          kahanAt(acc, comp, k, f / c);
+        }
+        break;
+      case 'max':
+        for (let k = 0; k < n; k++) {
+          if (!has[k]) continue;
+          const f = vals[k];
+          if (++count[k] === 1 || acc[k] < f || Number.isNaN(acc[k])) acc[k] = f;
+        }
+        break;
+      case 'min':
+        for (let k = 0; k < n; k++) {
+          if (!has[k]) continue;
+          const f = vals[k];
+          if (++count[k] === 1 || acc[k] > f || Number.isNaN(acc[k])) acc[k] = f;
+        }
+        break;
+      default: // count, group
+        for (let k = 0; k < n; k++) count[k] += has[k];
+    }
+  }
+  for (let k = 0; k < n; k++) {
+    const c = count[k];
+    if (c === 0) continue;
+    let value: number;
+    switch (op) {
+      case 'sum':
+        value = acc[k] + comp[k];
+        break;
+      case 'avg':
+        value = incremental![k] ? acc[k] + comp[k] : acc[k] / c + comp[k] / c;
+        break;
+      case 'count':
+        value = c;
+        break;
+      case 'group':
+        value = 1;
+        break;
+      default:
+        value = acc[k];
+    }
+    o.vals[k] = value;
+    o.has[k] = 1;
+  }
+}
+
+/** One group's aggregate step by step, all members at each step (every operator `simpleAggregate` takes). */
+export function aggregateRows(op: string, members: readonly number[], series: readonly StepSeries[], o: StepSeries, n: number, param: Float64Array | undefined, values: Float64Array): void {
+  for (let k = 0; k < n; k++) {
       let count = 0;
       let value = 0;
       let mean = 0;
@@ -110,7 +220,7 @@ async function simpleAggregate(ev: Evaluator, e: AggregateExpr, series: StepSeri
         if (count === 1) {
           value = f;
           mean = f;
-          switch (e.op) {
+          switch (op) {
             case 'sum':
             case 'avg':
               kSum = f;
@@ -128,7 +238,7 @@ async function simpleAggregate(ev: Evaluator, e: AggregateExpr, series: StepSeri
           }
           continue;
         }
-        switch (e.op) {
+        switch (op) {
           case 'sum':
             kahanAdd(f);
             break;
@@ -169,7 +279,7 @@ async function simpleAggregate(ev: Evaluator, e: AggregateExpr, series: StepSeri
         }
       }
       if (count === 0) continue;
-      switch (e.op) {
+      switch (op) {
         case 'sum':
           value = kSum + kC;
           break;
@@ -191,9 +301,7 @@ async function simpleAggregate(ev: Evaluator, e: AggregateExpr, series: StepSeri
       }
       o.vals[k] = value;
       o.has[k] = 1;
-    }
   }
-  return out.filter((s) => s.has.includes(1));
 }
 
 /** 2^63, and the largest float Prometheus still converts to an int64 plus one ulp (9223372036854774784 + 1024). */
