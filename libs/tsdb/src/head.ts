@@ -246,10 +246,11 @@ export class Head implements AppendTarget {
   /**
    * The ref of an existing series whose canonical key (series-key.ts; the bytes its hash was
    * computed over) is `buf[keyStart, keyEnd)`, or 0. The fastest lookup: remote write 1.0 bodies
-   * carry the key contiguously (`DecodedWriteRequest.seriesKeyStart/End`).
+   * carry the key contiguously (`DecodedWriteRequest.seriesKeyStart/End`). `view`: optional
+   * DataView of exactly `buf`, made once for the many lookups of one request.
    */
-  lookupSeriesKey(hash: number, buf: Uint8Array, keyStart: number, keyEnd: number): number {
-    return this.store.findKey(hash, buf, keyStart, keyEnd);
+  lookupSeriesKey(hash: number, buf: Uint8Array, keyStart: number, keyEnd: number, view?: DataView): number {
+    return view === undefined ? this.store.findKey(hash, buf, keyStart, keyEnd) : this.store.findKey(hash, buf, keyStart, keyEnd, view);
   }
 
   /** How many series have label `name` = `value` (the postings list's length). */

@@ -6,7 +6,7 @@ import { nopLogger } from '@panoptes/log';
 import { RemoteWriteDecoder, encodeWriteRequestV1, murmur3x86_128, seriesHashOfLabels, seriesHash53 } from '@panoptes/proto';
 import { defaultHeadConfig } from './head-config';
 import { readHeadSnapshot, writeHeadSnapshot } from './head-snapshot';
-import { SeriesKeyBuilder } from './series-key';
+import { SeriesKeyBuilder, viewBytesEqual } from './series-key';
 import { newHead, seriesRef, split } from './testing/head-test-util';
 
 /** Series of a remote write 1.0 body as the ingester sees them: key region and hash per series. */
@@ -101,5 +101,28 @@ describe('Head.lookupSeriesKey', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('viewBytesEqual', () => {
+  const bytes = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff);
+  const copyAt = (offset: number) => {
+    const out = new Uint8Array(offset + bytes.length + 3);
+    out.set(bytes, offset);
+    return out;
+  };
+  const view = (a: Uint8Array) => new DataView(a.buffer, a.byteOffset, a.byteLength);
+
+  it.each([0, 1, 3, 4, 5, 7, 8, 13, 64].flatMap((len) => [0, 1, 2, 3].map((shift) => ({ name: `${len} bytes, offsets 5 and ${shift}`, len, shift }))))(
+    'equal ranges compare equal whatever their alignment: $name',
+    ({ len, shift }) => {
+      expect(viewBytesEqual(view(copyAt(5)), 5, view(copyAt(shift)), shift, len)).toBe(true);
+    },
+  );
+
+  it.each([0, 1, 2, 3, 4, 30, 59, 60, 61, 62, 63].map((at) => ({ name: `byte ${at} of 64`, at })))('one different byte makes them differ: $name', ({ at }) => {
+    const other = copyAt(2);
+    other[2 + at] ^= 0x80;
+    expect(viewBytesEqual(view(copyAt(1)), 1, view(other), 2, 64)).toBe(false);
   });
 });

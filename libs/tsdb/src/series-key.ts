@@ -57,8 +57,14 @@ function putVarint(buf: Uint8Array, p: number, v: number): number {
   return p;
 }
 
-/** Whether `a[aFrom, aFrom+len)` and `b[bFrom, bFrom+len)` hold the same bytes. */
-export function bytesEqual(a: Uint8Array, aFrom: number, b: Uint8Array, bFrom: number, len: number): boolean {
-  for (let i = 0; i < len; i++) if (a[aFrom + i] !== b[bFrom + i]) return false;
+/**
+ * Whether a[aFrom, aFrom+len) and b[bFrom, bFrom+len) hold the same bytes, compared four at a time
+ * (DataView reads need no alignment), then the tail: a series key is a hundred-odd bytes, and
+ * comparing it byte by byte was the largest cost of appending to a known series.
+ */
+export function viewBytesEqual(a: DataView, aFrom: number, b: DataView, bFrom: number, len: number): boolean {
+  let i = 0;
+  for (const whole = len - 3; i < whole; i += 4) if (a.getInt32(aFrom + i) !== b.getInt32(bFrom + i)) return false;
+  for (; i < len; i++) if (a.getUint8(aFrom + i) !== b.getUint8(bFrom + i)) return false;
   return true;
 }

@@ -67,7 +67,9 @@ export class SeriesPage {
    * in snapshots); the arena is trimmed to size once the page is full.
    */
   keyRange = new Uint32Array(INITIAL_CAPACITY * 2);
-  keyArena = new Uint8Array(INITIAL_CAPACITY * 128);
+  keyArena: Uint8Array = new Uint8Array(INITIAL_CAPACITY * 128);
+  /** A view of `keyArena` (replaced with it), for comparing keys four bytes at a time. */
+  keyView: DataView = new DataView(this.keyArena.buffer);
   keyArenaLen = 0;
 
   /** Timestamp (ms) of the newest sample appended; -Infinity before the first. */
@@ -134,7 +136,7 @@ export class SeriesPage {
     if (this.keyArenaLen + keyLen > this.keyArena.length) {
       let size = this.keyArena.length * 2;
       while (size < this.keyArenaLen + keyLen) size *= 2;
-      this.keyArena = grown(this.keyArena, size);
+      this.setKeyArena(grown(this.keyArena, size));
     }
     key.copy(this.keyArena, this.keyArenaLen, keyFrom, keyTo);
     this.keyRange[2 * i] = this.keyArenaLen;
@@ -151,7 +153,7 @@ export class SeriesPage {
     this.live++;
     if (this.used === PAGE_SIZE) {
       // No series is added to a full page: give back the arenas' doubling slack.
-      this.keyArena = this.keyArena.slice(0, this.keyArenaLen);
+      this.setKeyArena(this.keyArena.slice(0, this.keyArenaLen));
       this.arena = this.arena.slice(0, this.arenaLen);
     }
   }
@@ -172,6 +174,11 @@ export class SeriesPage {
 
   get full(): boolean {
     return this.used === PAGE_SIZE;
+  }
+
+  private setKeyArena(arena: Uint8Array): void {
+    this.keyArena = arena;
+    this.keyView = new DataView(arena.buffer, arena.byteOffset, arena.byteLength);
   }
 
   private grow(capacity: number): void {

@@ -1,6 +1,6 @@
 import { Labels } from '@panoptes/block-formats';
 import { SymbolTable } from './symbols';
-import { SeriesKeyBuilder, bytesEqual } from './series-key';
+import { SeriesKeyBuilder, viewBytesEqual } from './series-key';
 
 const TWO_32 = 0x1_0000_0000;
 /** Low 32 bits of a 53-bit series hash. */
@@ -82,10 +82,11 @@ export class SeriesStore {
   /**
    * `find` for labels given as their canonical key, `buf[keyStart, keyEnd)` (a remote write 1.0
    * series' label bytes, `DecodedWriteRequest.seriesKeyStart/End`): one byte comparison per
-   * candidate, no symbol table access. Equal keys mean equal labels (and so equal hashes): the
+   * candidate, no symbol table access. `view`: a DataView of exactly `buf` (a caller looking up
+   * many keys of one buffer makes it once). Equal keys mean equal labels (and so equal hashes): the
    * high hash word is not compared, which saves a cache miss per lookup.
    */
-  findKey(hash: number, buf: Uint8Array, keyStart: number, keyEnd: number): number {
+  findKey(hash: number, buf: Uint8Array, keyStart: number, keyEnd: number, view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)): number {
     const lo = hashLow(hash);
     const len = keyEnd - keyStart;
     const table = this.table;
@@ -97,7 +98,7 @@ export class SeriesStore {
       const p = this.pages[ref >>> PAGE_BITS]!;
       const i = ref & PAGE_MASK;
       const range = p.keyRange;
-      if (range[2 * i + 1] === len && bytesEqual(p.keyArena, range[2 * i], buf, keyStart, len)) return ref;
+      if (range[2 * i + 1] === len && viewBytesEqual(p.keyView, range[2 * i], view, keyStart, len)) return ref;
     }
   }
 

@@ -59,6 +59,7 @@ export class TenantDb {
     const buf = req.buf;
     const ts = req.timestamps;
     const bits = new Uint32Array(req.values.buffer, req.values.byteOffset, req.sampleCount * 2);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let limitRejected = 0;
     const limitErrors: ValidationError[] = [];
     for (let s = 0; s < req.seriesCount; s++) {
@@ -66,7 +67,7 @@ export class TenantDb {
       const to = req.seriesLabelEnd[s];
       const hash = seriesHash53(req.seriesHashHi[s], req.seriesHashLo[s]);
       const keyStart = req.seriesKeyStart[s];
-      let ref = keyStart >= 0 ? head.lookupSeriesKey(hash, buf, keyStart, req.seriesKeyEnd[s]) : head.lookupSeriesBytes(hash, buf, refs, from, to);
+      let ref = keyStart >= 0 ? head.lookupSeriesKey(hash, buf, keyStart, req.seriesKeyEnd[s], view) : head.lookupSeriesBytes(hash, buf, refs, from, to);
       if (ref === 0) {
         const refused = this.checkNewSeries(req, s, limits);
         if (refused !== undefined) {
