@@ -12,7 +12,7 @@ import {
 } from './in-process-ingest-log';
 import { consume, range, runIngestLogContract } from './ingest-log.contract';
 import { IngestLog, IngestRecord } from './ingest-log';
-import { writeFully } from './in-process-ingest-log';
+import { writevFully } from './in-process-ingest-log';
 import { segmentFileName } from './wal-segment';
 
 let root: string;
@@ -322,26 +322,36 @@ describe('crc32', () => {
     const bytes = Buffer.from(range(0, 4096).map((i) => (i * 31 + 7) & 0xff));
     expect(tableCrc32(bytes)).toBe(crc32(bytes));
   });
+
+  it.each([0, 1, 100, 4095, 4096].map((at) => ({ name: `split at ${at}`, at })))('continues a checksum over a second buffer: $name', ({ at }) => {
+    const bytes = Buffer.from(range(0, 4096).map((i) => (i * 31 + 7) & 0xff));
+    const whole = crc32(bytes);
+    expect(crc32(bytes.subarray(at), crc32(bytes.subarray(0, at)))).toBe(whole);
+    expect(tableCrc32(bytes.subarray(at), tableCrc32(bytes.subarray(0, at)))).toBe(whole);
+  });
 });
 
-describe('writeFully', () => {
-  it('keeps writing after short writes until every byte is on disk', async () => {
+describe('writevFully', () => {
+  it.each([
+    { name: '3 bytes per call, across piece boundaries', perCall: 3 },
+    { name: '1 byte per call', perCall: 1 },
+    { name: 'everything at once', perCall: 100 },
+  ])('keeps writing after short writes until every byte is on disk: $name', async ({ perCall }) => {
     const written: number[] = [];
     const file = {
-      // A disk that takes at most 3 bytes per write(2).
-      write: async (b: Uint8Array, off: number, len: number) => {
-        const n = Math.min(3, len);
-        for (let i = 0; i < n; i++) written.push(b[off + i]);
+      writev: async (buffers: Uint8Array[]) => {
+        let n = 0;
+        for (const b of buffers) for (let i = 0; i < b.length && n < perCall; i++, n++) written.push(b[i]);
         return { bytesWritten: n };
       },
     };
-    const bytes = Uint8Array.from({ length: 10 }, (_, i) => i + 1);
-    await writeFully(file, bytes);
-    expect(written).toEqual([...bytes]);
+    const pieces = [Uint8Array.of(1, 2), new Uint8Array(0), Uint8Array.of(3, 4, 5, 6, 7), Uint8Array.of(8), Uint8Array.of(9, 10)];
+    await writevFully(file, pieces);
+    expect(written).toEqual(range(1, 11));
   });
 
   it('fails instead of spinning when a write makes no progress', async () => {
-    const file = { write: async () => ({ bytesWritten: 0 }) };
-    await expect(writeFully(file, new Uint8Array(4))).rejects.toThrow('write made no progress at byte 0 of 4');
+    const file = { writev: async () => ({ bytesWritten: 0 }) };
+    await expect(writevFully(file, [new Uint8Array(4)])).rejects.toThrow('write made no progress at byte 0 of 4');
   });
 });

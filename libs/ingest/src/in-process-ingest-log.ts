@@ -321,11 +321,11 @@ export class InProcessIngestLog implements IngestLog {
       for (const [partition, records] of byPartition) {
         const p = this.partition(partition);
         const encoded = encodeEntries(records, p.end);
-        const segment = await this.segmentFor(p, encoded.bytes.length);
+        const segment = await this.segmentFor(p, encoded.length);
         const before = segment.bytes;
         appended.push({ p, records: encoded.records, segment, before });
-        await writeFully(p.active!, encoded.bytes);
-        segment.bytes += encoded.bytes.length;
+        await writevFully(p.active!, encoded.pieces);
+        segment.bytes += encoded.length;
       }
       if (this.config.fsync) await Promise.all(appended.map(({ p }) => p.active!.sync()));
     } catch (err) {
@@ -573,14 +573,28 @@ export function concurrentPollError(): PanoptesError {
 }
 
 /**
- * Writes every byte: a single write(2) may write fewer (a full disk, a signal), and counting the
- * whole buffer as written would acknowledge records that replay later drops as a torn tail.
+ * Writes every byte of the buffers, in order, gathered by writev(2) (the records' values are
+ * written from where they are, without joining them first). A single call may write fewer (a
+ * full disk, a signal), and counting everything as written would acknowledge records that replay
+ * later drops as a torn tail: it resumes after a short write, and fails when one makes no progress.
  */
-export async function writeFully(file: { write(b: Uint8Array, off: number, len: number, pos: null): Promise<{ bytesWritten: number }> }, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) {
-    const { bytesWritten } = await file.write(bytes, off, bytes.length - off, null);
-    if (bytesWritten <= 0) throw new Error(`write made no progress at byte ${off} of ${bytes.length}`);
-    off += bytesWritten;
+export async function writevFully(
+  file: { writev(buffers: Uint8Array[]): Promise<{ bytesWritten: number }> },
+  pieces: readonly Uint8Array[],
+): Promise<void> {
+  let rest = pieces.filter((b) => b.length > 0);
+  let total = 0;
+  for (const b of rest) total += b.length;
+  let done = 0;
+  while (rest.length > 0) {
+    const { bytesWritten } = await file.writev(rest);
+    if (bytesWritten <= 0) throw new Error(`write made no progress at byte ${done} of ${total}`);
+    done += bytesWritten;
+    let skip = bytesWritten;
+    let k = 0;
+    while (k < rest.length && rest[k].length <= skip) skip -= rest[k++].length;
+    rest = rest.slice(k);
+    if (skip > 0) rest[0] = rest[0].subarray(skip);
   }
 }
+

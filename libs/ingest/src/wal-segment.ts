@@ -38,58 +38,65 @@ export function parseSegmentFileName(name: string): number | undefined {
 }
 
 export interface EncodedEntries {
-  /** The bytes to append to the segment. */
-  bytes: Buffer;
-  /** The records as consumers will see them; key and value are views into `bytes`. */
+  /**
+   * What to append to the segment, in order: per record the entry's header and fields up to the
+   * value (all in one small buffer), then the record's own value, which is not copied.
+   */
+  pieces: Uint8Array[];
+  /** Total bytes of `pieces`. */
+  length: number;
+  /** The records as consumers will see them: key and value are the producer's buffers. */
   records: ConsumedRecord[];
 }
 
 /** Encodes records of one partition with consecutive offsets starting at `firstOffset`. */
 export function encodeEntries(records: readonly IngestRecord[], firstOffset: number): EncodedEntries {
   const tenants = records.map((r) => Buffer.from(r.tenant, 'utf8'));
-  let total = 0;
+  let headBytes = 0;
+  let length = 0;
   for (let i = 0; i < records.length; i++) {
-    total += ENTRY_HEADER_BYTES + payloadLength(records[i], tenants[i]);
+    const head = ENTRY_HEADER_BYTES + payloadLength(records[i], tenants[i]) - records[i].value.length;
+    headBytes += head;
+    length += head + records[i].value.length;
   }
-  const bytes = Buffer.allocUnsafe(total);
+  const heads = Buffer.allocUnsafe(headBytes);
+  const pieces: Uint8Array[] = [];
   const out: ConsumedRecord[] = new Array(records.length);
   let pos = 0;
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
     const tenant = tenants[i];
-    const length = payloadLength(r, tenant);
+    const payload = payloadLength(r, tenant);
     const start = pos + ENTRY_HEADER_BYTES;
     let p = start;
-    p = bytes.writeUInt8(FORMAT_VERSION, p);
-    p = bytes.writeDoubleLE(firstOffset + i, p);
-    p = bytes.writeDoubleLE(r.timestampMs, p);
-    p = bytes.writeUInt16LE(tenant.length, p);
-    p += tenant.copy(bytes, p);
-    let key: Buffer | undefined;
+    p = heads.writeUInt8(FORMAT_VERSION, p);
+    p = heads.writeDoubleLE(firstOffset + i, p);
+    p = heads.writeDoubleLE(r.timestampMs, p);
+    p = heads.writeUInt16LE(tenant.length, p);
+    p += tenant.copy(heads, p);
     if (r.key) {
-      p = bytes.writeInt32LE(r.key.length, p);
-      p += r.key.copy(bytes, p);
-      key = bytes.subarray(p - r.key.length, p);
+      p = heads.writeInt32LE(r.key.length, p);
+      p += r.key.copy(heads, p);
     } else {
-      p = bytes.writeInt32LE(-1, p);
+      p = heads.writeInt32LE(-1, p);
     }
-    p += r.value.copy(bytes, p);
-    const value = bytes.subarray(p - r.value.length, p);
-    bytes.writeUInt32LE(length, pos);
-    bytes.writeUInt32LE(crc32(bytes.subarray(start, start + length)), pos + 4);
+    heads.writeUInt32LE(payload, pos);
+    // The checksum covers the payload: the fields written here, then the value where it is.
+    heads.writeUInt32LE(crc32(r.value, crc32(heads.subarray(start, p))), pos + 4);
+    pieces.push(heads.subarray(pos, p), r.value);
     out[i] = {
       partition: r.partition,
       tenant: r.tenant,
-      ...(key ? { key } : {}),
-      value,
+      ...(r.key ? { key: r.key } : {}),
+      value: r.value,
       offset: firstOffset + i,
       timestampMs: r.timestampMs,
       // In memory only: the segment bytes never hold it.
       ...(r.attachment !== undefined ? { attachment: r.attachment } : {}),
     };
-    pos = start + length;
+    pos = p;
   }
-  return { bytes, records: out };
+  return { pieces, length, records: out };
 }
 
 function payloadLength(r: IngestRecord, tenant: Buffer): number {

@@ -72,6 +72,7 @@ export {
   DecodedAttachment,
   attachedRequest,
   decodeIngestRecordValue,
+  decompressRemoteWriteBody,
   encodeIngestRecordValue,
 } from './remote-write/ingest-record';
 export { compressSnappy, decompressSnappy, snappyDecodedLength } from './snappy/snappy';

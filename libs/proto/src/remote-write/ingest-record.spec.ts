@@ -1,6 +1,7 @@
 import { RemoteWriteDecoder } from './decoder';
 import { encodeWriteRequestV1 } from './encoder';
-import { DecodedAttachment, attachedRequest, decodeIngestRecordValue, encodeIngestRecordValue } from './ingest-record';
+import { compressSnappy } from '../snappy/snappy';
+import { DecodedAttachment, attachedRequest, decodeIngestRecordValue, decompressRemoteWriteBody, encodeIngestRecordValue } from './ingest-record';
 
 const body = (name: string) =>
   encodeWriteRequestV1({ timeseries: [{ labels: [{ name: '__name__', value: name }], samples: [{ timestamp: 1000, value: 1 }] }] });
@@ -47,5 +48,42 @@ describe('ingest record values', () => {
     const decoded = decodeIngestRecordValue(encodeIngestRecordValue(version, b, snappy));
     expect(decoded.version).toBe(version);
     expect(Buffer.compare(decoded.body, b)).toBe(0);
+  });
+});
+
+/** Whether `value` is the record made around `body` in place (small buffers share node's pool, so compare positions). */
+const inPlace = (value: Buffer, body: Buffer) => value.buffer === body.buffer && value.byteOffset === body.byteOffset - 1;
+
+describe('decompressRemoteWriteBody', () => {
+  it('lets the first uncompressed record of the body take the spare byte in front instead of a copy', () => {
+    const b = body('up');
+    const decompressed = decompressRemoteWriteBody(compressSnappy(b), 1 << 20);
+    expect(Buffer.compare(decompressed, b)).toBe(0);
+    const value = encodeIngestRecordValue(1, decompressed);
+    expect(inPlace(value, decompressed)).toBe(true);
+    const decoded = decodeIngestRecordValue(value);
+    expect(decoded.version).toBe(1);
+    expect(Buffer.compare(decoded.body, b)).toBe(0);
+  });
+
+  it('copies for any later record of the same body, so an earlier record keeps its format byte', () => {
+    const decompressed = decompressRemoteWriteBody(compressSnappy(body('up')), 1 << 20);
+    const first = encodeIngestRecordValue(1, decompressed);
+    const second = encodeIngestRecordValue(2, decompressed);
+    expect(inPlace(first, decompressed)).toBe(true);
+    expect(inPlace(second, decompressed)).toBe(false);
+    expect(decodeIngestRecordValue(first).version).toBe(1);
+    expect(decodeIngestRecordValue(second).version).toBe(2);
+  });
+
+  it('copies a compressed record body (the spare byte is for the uncompressed one)', () => {
+    const decompressed = decompressRemoteWriteBody(compressSnappy(body('up')), 1 << 20);
+    const value = encodeIngestRecordValue(1, decompressed, true);
+    expect(inPlace(value, decompressed)).toBe(false);
+    expect(inPlace(encodeIngestRecordValue(1, decompressed), decompressed)).toBe(true);
+  });
+
+  it('keeps the limits of decompressSnappy', () => {
+    expect(() => decompressRemoteWriteBody(compressSnappy(Buffer.alloc(100)), 99)).toThrow(/99/);
   });
 });

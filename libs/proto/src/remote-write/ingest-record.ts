@@ -18,10 +18,35 @@ export const INGEST_RECORD_V2_SNAPPY = 4;
 /** Largest decompressed body of a snappy record; a larger declared length marks a corrupt record. */
 const MAX_INGEST_BODY_BYTES = 1 << 30;
 
-/** A record value holding `body` (copied once, behind the format byte); `snappy`: `body` is snappy-compressed. */
+/** Bodies from `decompressRemoteWriteBody` whose byte in front is still free for a format byte. */
+const withHeadroom = new WeakSet<Uint8Array>();
+
+/**
+ * A remote write body decompressed with one spare byte in front of it, so that
+ * `encodeIngestRecordValue` can make the (uncompressed) record of it without copying the body.
+ * Limits and errors as `decompressSnappy`.
+ */
+export function decompressRemoteWriteBody(compressed: Uint8Array, maxDecompressedBytes: number): Buffer {
+  const body = decompressSnappy(compressed, maxDecompressedBytes, 1);
+  withHeadroom.add(body);
+  return body;
+}
+
+/**
+ * A record value holding `body` behind the format byte; `snappy`: `body` is snappy-compressed.
+ * The body is copied, except the first time an uncompressed body from `decompressRemoteWriteBody`
+ * is encoded: the format byte then goes into its spare byte and the value shares its memory (so
+ * that body must not be modified afterwards, as for any produced record).
+ */
 export function encodeIngestRecordValue(version: RemoteWriteVersion, body: Uint8Array, snappy = false): Buffer {
+  const format = (version === 2 ? INGEST_RECORD_V2 : INGEST_RECORD_V1) + (snappy ? INGEST_RECORD_V1_SNAPPY - INGEST_RECORD_V1 : 0);
+  if (!snappy && withHeadroom.delete(body)) {
+    const out = Buffer.from(body.buffer, body.byteOffset - 1, body.length + 1);
+    out[0] = format;
+    return out;
+  }
   const out = Buffer.allocUnsafe(body.length + 1);
-  out[0] = (version === 2 ? INGEST_RECORD_V2 : INGEST_RECORD_V1) + (snappy ? INGEST_RECORD_V1_SNAPPY - INGEST_RECORD_V1 : 0);
+  out[0] = format;
   out.set(body, 1);
   return out;
 }

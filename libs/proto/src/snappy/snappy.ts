@@ -48,17 +48,19 @@ export function snappyDecodedLength(src: Uint8Array): { length: number; headerBy
 /**
  * Decompresses a snappy block. Throws `TooLargeError` (reason `request_too_large`, HTTP 413) when
  * the declared uncompressed length is over `maxDecompressedBytes` — checked before allocating —
- * and `ValidationError` (reason `malformed_request`) on corrupt input.
+ * and `ValidationError` (reason `malformed_request`) on corrupt input. With `headroom`, the result
+ * is a view that starts that many bytes into its own allocation (their content is unspecified).
  */
-export function decompressSnappy(src: Uint8Array, maxDecompressedBytes: number): Buffer {
+export function decompressSnappy(src: Uint8Array, maxDecompressedBytes: number, headroom = 0): Buffer {
   const { length, headerBytes } = snappyDecodedLength(src);
   if (length > maxDecompressedBytes) throw tooLarge(length, maxDecompressedBytes);
   if (length > (src.length - headerBytes) * MAX_EXPANSION) {
     throw corrupt(`declared length ${length} is more than ${src.length - headerBytes} compressed bytes can hold`, 0);
   }
   // 8 spare bytes: copies move 4-byte words and may write up to 3 bytes past an element's end
-  // (overwritten by the next element; the spare bytes are cut off the returned view).
-  const out = Buffer.allocUnsafe(length + 8);
+  // (overwritten by the next element; the spare bytes are cut off the returned view). `headroom`
+  // bytes before the output belong to the caller (a record header written in front, no copy).
+  const out = Buffer.allocUnsafe(headroom + length + 8).subarray(headroom);
   const dst = new DataView(out.buffer, out.byteOffset, length + 8);
   const sv = new DataView(src.buffer, src.byteOffset, src.byteLength);
   let ip = headerBytes;
