@@ -54,6 +54,12 @@ export interface AppendTarget {
   readonly tenant: string;
   /** Applies one sample; returns its outcome. */
   appendSample(ref: number, t: number, hi: number, lo: number, minValidTime: number): AppendOutcome;
+  /**
+   * Appends samples `from, from+1, …` of `ts` (ms) and `bits` (value words, `bits[2k + HI]` and
+   * `bits[2k + LO]` for sample k) to series `ref` while each one is simply stored in order (rule 3
+   * below); stops before the first that is not, before `to`. Returns how many it stored.
+   */
+  appendInOrder(ref: number, ts: Float64Array, bits: Uint32Array, from: number, to: number, minValidTime: number): number;
   /** The full error of a refused sample (built only for the first few: it materialises labels). */
   rejectionError(outcome: AppendOutcome, ref: number, t: number, minValidTime: number): ValidationError;
   /** Publishes a finished batch's counts (metrics). */
@@ -128,6 +134,25 @@ export class HeadAppender {
       }
     }
     return outcome;
+  }
+
+  /**
+   * Appends samples [from, to) of the columns `ts` and `bits` (value words, high and low word of
+   * sample k at `bits[2k + 1]` and `bits[2k]` on little-endian machines: a `Float64Array`'s bytes
+   * seen as a `Uint32Array`) to series `ref`, with the outcomes `appendBits` would give each: runs
+   * of plain in-order samples go to the head in one call, any other sample one by one.
+   */
+  appendRun(ref: number, ts: Float64Array, bits: Uint32Array, from: number, to: number): void {
+    let k = from;
+    while (k < to) {
+      const n = this.target.appendInOrder(ref, ts, bits, k, to, this.minValidTime);
+      this.appended += n;
+      k += n;
+      if (k < to) {
+        this.appendBits(ref, ts[k], bits[2 * k + HI], bits[2 * k + LO]);
+        k++;
+      }
+    }
   }
 
   /** Ends the batch: counts go to the metrics; returns the summary. */

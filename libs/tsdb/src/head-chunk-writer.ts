@@ -8,6 +8,10 @@ const TWO_32 = 0x1_0000_0000;
 /** Most bytes one sample can add to an XOR chunk (10-byte varint or 68-bit dod + 77-bit value). */
 const MAX_SAMPLE_BYTES = 24;
 const MIN_BUFFER = 32;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Index of a value's high and low word in a Float64Array's bytes seen as a Uint32Array. */
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = LITTLE_ENDIAN ? 0 : 1;
 
 function ctz32(x: number): number {
   return 31 - clz32(x & -x);
@@ -29,6 +33,9 @@ export class HeadChunkWriter {
    * held by a capture, so `cut` replaces it instead of zeroing it for reuse.
    */
   private epoch = 0;
+  /** One sample as columns, for `append`. */
+  private readonly oneT = new Float64Array(1);
+  private readonly oneBits = new Uint32Array(2);
 
   /** A head capture is being taken: buffers allocated so far must not be reused in place. */
   beginCapture(): void {
@@ -37,67 +44,141 @@ export class HeadChunkWriter {
 
   /** Appends one sample (value as its IEEE-754 high and low words) to slot `i`'s head chunk. */
   append(p: SeriesPage, i: number, t: number, hi: number, lo: number): void {
-    const n = p.count[i];
-    const bitLen = n === 0 ? 16 : p.bits[i];
+    this.oneT[0] = t;
+    this.oneBits[HI] = hi;
+    this.oneBits[LO] = lo;
+    this.appendRun(p, i, this.oneT, this.oneBits, 0, 1);
+  }
+
+  /**
+   * Appends samples [from, to) of the columns `ts` (ms) and `bits` (value words: `bits[2k + HI]`,
+   * `bits[2k + LO]`, a Float64Array's bytes seen as a Uint32Array) to slot `i`'s head chunk, all
+   * of which must fit in it. The series' encoder state is read once and written back once.
+   */
+  appendRun(p: SeriesPage, i: number, ts: Float64Array, bits: Uint32Array, from: number, to: number): void {
+    if (from >= to) return;
+    let n = p.count[i];
+    this.bit = n === 0 ? 16 : p.bits[i];
+    this.room(p, i, n);
+    let k = from;
+    let lastT: number;
+    let tDelta: number;
+    let lastHi: number;
+    let lastLo: number;
+    let leading: number;
+    let trailing: number;
+    if (n === 0) {
+      // Zig-zag varint of the timestamp, then the value's 64 raw bits.
+      const t = ts[k];
+      lastHi = bits[2 * k + HI] >>> 0;
+      lastLo = bits[2 * k + LO] >>> 0;
+      this.writeUvarint(t >= 0 ? t * 2 : -t * 2 - 1);
+      this.writeBits(lastHi, 32);
+      this.writeBits(lastLo, 32);
+      p.firstT[i] = t;
+      lastT = t;
+      tDelta = 0;
+      leading = NO_WINDOW;
+      trailing = 0;
+      n = 1;
+      k++;
+    } else {
+      lastT = p.lastT[i];
+      tDelta = p.tDelta[i];
+      lastHi = p.lastHi[i];
+      lastLo = p.lastLo[i];
+      leading = p.leading[i];
+      trailing = p.trailing[i];
+    }
+    for (; k < to; k++) {
+      if (((this.bit + 7) >>> 3) + MAX_SAMPLE_BYTES > this.buf.length) this.room(p, i, n);
+      const t = ts[k];
+      const hi = bits[2 * k + HI] >>> 0;
+      const lo = bits[2 * k + LO] >>> 0;
+      const delta = t - lastT;
+      if (n === 1) {
+        this.writeUvarint(delta);
+      } else {
+        const dod = delta - tDelta;
+        if (dod === 0) {
+          this.bit++;
+        } else if (dod >= -8191 && dod <= 8192) {
+          this.writeBits(0b10, 2);
+          this.writeBits(dod & 0x3fff, 14);
+        } else if (dod >= -65535 && dod <= 65536) {
+          this.writeBits(0b110, 3);
+          this.writeBits(dod & 0x1ffff, 17);
+        } else if (dod >= -524287 && dod <= 524288) {
+          this.writeBits(0b1110, 4);
+          this.writeBits(dod & 0xfffff, 20);
+        } else {
+          this.writeBits(0b1111, 4);
+          const high = floor(dod / TWO_32);
+          this.writeBits(high >>> 0, 32);
+          this.writeBits(dod - high * TWO_32, 32);
+        }
+      }
+      // The value, XORed with the previous one.
+      const dHi = (hi ^ lastHi) >>> 0;
+      const dLo = (lo ^ lastLo) >>> 0;
+      if (dHi === 0 && dLo === 0) {
+        this.bit++;
+      } else {
+        this.writeBits(1, 1);
+        let lead = dHi !== 0 ? clz32(dHi) : 32 + clz32(dLo);
+        const trail = dLo !== 0 ? ctz32(dLo) : 32 + ctz32(dHi);
+        // 5 bits hold at most 31 leading zeros.
+        if (lead >= 32) lead = 31;
+        if (leading !== NO_WINDOW && lead >= leading && trail >= trailing) {
+          this.bit++;
+          this.writeShifted(dHi, dLo, trailing, 64 - leading - trailing);
+        } else {
+          leading = lead;
+          trailing = trail;
+          this.writeBits(1, 1);
+          this.writeBits(lead, 5);
+          const sig = 64 - lead - trail;
+          // 64 significant bits do not fit in 6 bits; 0 stands for 64.
+          this.writeBits(sig & 0x3f, 6);
+          this.writeShifted(dHi, dLo, trail, sig);
+        }
+      }
+      tDelta = delta;
+      lastT = t;
+      lastHi = hi;
+      lastLo = lo;
+      n++;
+    }
+    const buf = this.buf;
+    buf[0] = n >>> 8;
+    buf[1] = n & 0xff;
+    p.count[i] = n;
+    p.bits[i] = this.bit;
+    p.lastT[i] = lastT;
+    p.tDelta[i] = tDelta;
+    p.lastHi[i] = lastHi;
+    p.lastLo[i] = lastLo;
+    p.leading[i] = leading;
+    p.trailing[i] = trailing;
+  }
+
+  /**
+   * Makes `this.buf` slot `i`'s head chunk buffer with room for one more sample after `this.bit`
+   * (grown by doubling, as little as one sample needs: the buffer is the series' memory).
+   */
+  private room(p: SeriesPage, i: number, n: number): void {
     let buf = p.buf[i];
-    const need = ((bitLen + 7) >>> 3) + MAX_SAMPLE_BYTES;
+    const used = (this.bit + 7) >>> 3;
+    const need = used + MAX_SAMPLE_BYTES;
     if (buf === undefined || buf.length < need) {
       let size = buf === undefined ? MIN_BUFFER : buf.length * 2;
       while (size < need) size *= 2;
       const next = new Uint8Array(size);
-      if (buf !== undefined && n > 0) next.set(buf.subarray(0, (bitLen + 7) >>> 3));
+      if (buf !== undefined && n > 0) next.set(buf.subarray(0, used));
       p.buf[i] = buf = next;
       p.bufEpoch[i] = this.epoch;
     }
     this.buf = buf;
-    this.bit = bitLen;
-    hi >>>= 0;
-    lo >>>= 0;
-    if (n === 0) {
-      // Zig-zag varint of the timestamp, then the value's 64 raw bits.
-      this.writeUvarint(t >= 0 ? t * 2 : -t * 2 - 1);
-      this.writeBits(hi, 32);
-      this.writeBits(lo, 32);
-      p.firstT[i] = t;
-      p.tDelta[i] = 0;
-      p.leading[i] = NO_WINDOW;
-      p.trailing[i] = 0;
-    } else if (n === 1) {
-      const tDelta = t - p.lastT[i];
-      this.writeUvarint(tDelta);
-      this.writeValue(p, i, hi, lo);
-      p.tDelta[i] = tDelta;
-    } else {
-      const tDelta = t - p.lastT[i];
-      const dod = tDelta - p.tDelta[i];
-      if (dod === 0) {
-        this.bit++;
-      } else if (dod >= -8191 && dod <= 8192) {
-        this.writeBits(0b10, 2);
-        this.writeBits(dod & 0x3fff, 14);
-      } else if (dod >= -65535 && dod <= 65536) {
-        this.writeBits(0b110, 3);
-        this.writeBits(dod & 0x1ffff, 17);
-      } else if (dod >= -524287 && dod <= 524288) {
-        this.writeBits(0b1110, 4);
-        this.writeBits(dod & 0xfffff, 20);
-      } else {
-        this.writeBits(0b1111, 4);
-        const high = floor(dod / TWO_32);
-        this.writeBits(high >>> 0, 32);
-        this.writeBits(dod - high * TWO_32, 32);
-      }
-      this.writeValue(p, i, hi, lo);
-      p.tDelta[i] = tDelta;
-    }
-    const count = n + 1;
-    buf[0] = count >>> 8;
-    buf[1] = count & 0xff;
-    p.count[i] = count;
-    p.bits[i] = this.bit;
-    p.lastT[i] = t;
-    p.lastHi[i] = hi;
-    p.lastLo[i] = lo;
   }
 
   /**
@@ -134,35 +215,6 @@ export class HeadChunkWriter {
     p.count[i] = 0;
     p.buf[i] = undefined;
     p.lastT[i] = -Infinity;
-  }
-
-  private writeValue(p: SeriesPage, i: number, hi: number, lo: number): void {
-    const dHi = (hi ^ p.lastHi[i]) >>> 0;
-    const dLo = (lo ^ p.lastLo[i]) >>> 0;
-    if (dHi === 0 && dLo === 0) {
-      this.bit++;
-      return;
-    }
-    this.writeBits(1, 1);
-    let lead = dHi !== 0 ? clz32(dHi) : 32 + clz32(dLo);
-    const trail = dLo !== 0 ? ctz32(dLo) : 32 + ctz32(dHi);
-    // 5 bits hold at most 31 leading zeros.
-    if (lead >= 32) lead = 31;
-    const leading = p.leading[i];
-    const trailing = p.trailing[i];
-    if (leading !== NO_WINDOW && lead >= leading && trail >= trailing) {
-      this.bit++;
-      this.writeShifted(dHi, dLo, trailing, 64 - leading - trailing);
-      return;
-    }
-    p.leading[i] = lead;
-    p.trailing[i] = trail;
-    this.writeBits(1, 1);
-    this.writeBits(lead, 5);
-    const sig = 64 - lead - trail;
-    // 64 significant bits do not fit in 6 bits; 0 stands for 64.
-    this.writeBits(sig & 0x3f, 6);
-    this.writeShifted(dHi, dLo, trail, sig);
   }
 
   /** Writes the low `n` bits of the 64-bit (hi:lo) shifted right by `shift`. */

@@ -302,6 +302,51 @@ export class Head implements AppendTarget {
     return AppendOutcome.appended;
   }
 
+  /** @internal Called by `HeadAppender.appendRun`: rule 3 only, a run at a time (see `AppendTarget`). */
+  appendInOrder(ref: number, ts: Float64Array, bits: Uint32Array, from: number, to: number, minValidTime: number): number {
+    const p = this.store.page(ref);
+    if (p === undefined) return 0; // appendSample reports it
+    const i = ref & PAGE_MASK;
+    const range = this.config.blockRangeMs;
+    const maxSamples = this.config.chunkMaxSamples;
+    const cut = this.cutBefore;
+    let k = from;
+    while (k < to) {
+      // How far the head chunk can go: never across a block boundary, the end of a forced cut,
+      // or chunkMaxSamples (then it is cut first, as appendSample does).
+      let n = p.count[i];
+      let last = p.lastT[i];
+      let end = Infinity;
+      if (n > 0) {
+        const firstT = p.firstT[i];
+        end = (floor(firstT / range) + 1) * range;
+        if (firstT < cut && cut < end) end = cut;
+      }
+      const t0 = ts[k];
+      if (!isInteger(t0) || t0 > MAX_ABS_TIMESTAMP || t0 < -MAX_ABS_TIMESTAMP || t0 < minValidTime || t0 <= last) break;
+      if (n > 0 && (n >= maxSamples || t0 >= end)) {
+        this.writer.cut(p, i);
+        n = 0;
+        end = Infinity;
+      }
+      // The run: strictly increasing valid timestamps that fit the current chunk.
+      const room = n === 0 ? maxSamples : maxSamples - n;
+      let e = k;
+      for (; e < to && e - k < room; e++) {
+        const t = ts[e];
+        if (!isInteger(t) || t > MAX_ABS_TIMESTAMP || t < -MAX_ABS_TIMESTAMP || t < minValidTime || t <= last || (n > 0 && t >= end)) break;
+        if (n === 0 && e > k && t >= (floor(t0 / range) + 1) * range) break;
+        if (n === 0 && e > k && t0 < cut && t >= cut) break;
+        last = t;
+      }
+      this.writer.appendRun(p, i, ts, bits, k, e);
+      if (last > this.maxT) this.maxT = last;
+      if (t0 < this.minT) this.minT = t0;
+      k = e;
+    }
+    return k - from;
+  }
+
   /** The oldest timestamp (ms) an out-of-order sample may have now. */
   private oooMinValidTime(): number {
     return max(this.maxT - this.oooWindow, this.truncatedBefore, this.cutBefore);

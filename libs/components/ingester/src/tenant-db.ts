@@ -1,10 +1,15 @@
 import { Registry } from 'prom-client';
 import { ValidationError } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
-import { DecodedWriteRequest, LABEL_REF_STRIDE, seriesHash53 } from '@panoptes/proto';
+import * as proto from '@panoptes/proto';
+import type { DecodedWriteRequest } from '@panoptes/proto';
 import { AppendSummary, Head, HeadAppender, HeadConfig } from '@panoptes/tsdb';
 import { LabelStringCache } from './label-string-cache';
 import { MetricMetadataStore } from './metric-metadata';
+
+// Read once: in compiled CommonJS every use of another library's export is a getter call, and
+// these are read per series of every request.
+const { LABEL_REF_STRIDE, seriesHash53 } = proto;
 
 /** Series limits of one tenant on this ingester (already divided among ingesters/partitions). */
 export interface LocalSeriesLimits {
@@ -20,9 +25,6 @@ export interface TenantAppendResult extends AppendSummary {
   seriesLimitRejected: number;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const HI = LITTLE_ENDIAN ? 1 : 0;
-const LO = LITTLE_ENDIAN ? 0 : 1;
 const METRIC_NAME = '__name__';
 const MAX_LIMIT_ERRORS = 3;
 
@@ -77,9 +79,7 @@ export class TenantDb {
         }
         ref = this.createSeries(req, s, hash);
       }
-      for (let i = req.seriesSampleStart[s], end = req.seriesSampleStart[s + 1]; i < end; i++) {
-        app.appendBits(ref, ts[i], bits[2 * i + HI], bits[2 * i + LO]);
-      }
+      app.appendRun(ref, ts, bits, req.seriesSampleStart[s], req.seriesSampleStart[s + 1]);
     }
     for (let m = 0; m < req.metadataCount; m++) {
       const md = req.metadata(m);
