@@ -1,11 +1,10 @@
 import { ValidationError } from '@panoptes/common';
-import {
-  DecodedWriteRequest,
-  EXEMPLAR_FLAG_DROPPED,
-  LABEL_REF_STRIDE,
-  SERIES_FLAG_INVALID_UTF8,
-  SERIES_FLAG_UNSORTED_LABELS,
-} from '@panoptes/proto';
+import * as proto from '@panoptes/proto';
+import { DecodedWriteRequest, EXEMPLAR_FLAG_DROPPED } from '@panoptes/proto';
+
+// Read once: in compiled CommonJS every use of another library's export is a getter call, and
+// these are read per label of every series.
+const { LABEL_REF_STRIDE, SERIES_FLAG_INVALID_UTF8, SERIES_FLAG_UNSORTED_LABELS } = proto;
 
 /** The per-tenant limits series validation reads (from the tenant's limits, on every request). */
 export interface SeriesValidationLimits {
