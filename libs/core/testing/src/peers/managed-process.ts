@@ -132,7 +132,8 @@ export class ManagedProcess implements PeerHandle {
         if (res.status === status) return;
         last = `HTTP ${res.status}`;
       } catch (err) {
-        last = describeFetchError(err);
+        // A last attempt cut short by the deadline says nothing new: keep what the one before saw.
+        if (last === 'no attempt' || Date.now() < deadline) last = describeFetchError(err);
       }
       await Promise.race([sleep(50), this.exited]);
     }
