@@ -129,7 +129,14 @@ export class KafkaIngestLog implements IngestLog {
     const { topic } = this.config;
     await this.withAdmin('create or grow', async (admin) => {
       // Look first: CreateTopics on an existing topic works but makes kafkajs log an error.
-      let existing = await this.fetchPartitionCount(admin);
+      let existing: number;
+      try {
+        existing = await this.fetchPartitionCount(admin);
+      } catch {
+        // Listed but not yet in the broker's metadata ("does not host this topic-partition"): a
+        // peer of a new cluster created it a moment ago. Wait for it to settle.
+        existing = await this.settledPartitionCount(admin);
+      }
       if (existing === 0) {
         const created = await admin.createTopics({
           waitForLeaders: true,
