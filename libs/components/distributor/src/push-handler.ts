@@ -1,4 +1,4 @@
-import type { ApiHandler, ApiMount, ApiRequest, ApiResponse } from '@panoptes/server';
+import { type ApiHandler, type ApiMount, type ApiRequest, type ApiResponse, bytesResponse } from '@panoptes/server';
 import { remoteWriteStatsHeaders } from '@panoptes/proto';
 import { Distributor } from './distributor';
 
@@ -24,7 +24,7 @@ export class PushHandler implements ApiHandler {
     const body = req.body ?? EMPTY_BODY;
     if (req.path === OTLP_METRICS_PATH) {
       const result = await this.distributor.pushOtlpHttp(req.tenant, headers, body);
-      return binaryResponse(result.status, result.contentType, Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength));
+      return bytesResponse(result.status, result.contentType, [Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength)]);
     }
     const result = await this.distributor.pushRemoteWrite(req.tenant, headers, body);
     const stats = remoteWriteStatsHeaders(result.written);
@@ -48,16 +48,4 @@ export function pushApiMounts(distributor: Distributor, maxBodyBytes: number): A
     rawBody: { limitBytes: maxBodyBytes, what },
   });
   return [mount(REMOTE_WRITE_PATH, 'remote write request body'), mount(OTLP_METRICS_PATH, 'OTLP request body')];
-}
-
-/** An answer whose body is bytes (protobuf): written as they are; `body` decodes them only if read. */
-function binaryResponse(status: number, contentType: string, bytes: Buffer): ApiResponse {
-  return {
-    status,
-    contentType,
-    chunks: [bytes],
-    get body() {
-      return bytes.toString('utf8');
-    },
-  };
 }

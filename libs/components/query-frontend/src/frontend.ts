@@ -4,7 +4,7 @@ import { PanoptesError, errorMessage } from '@panoptes/common';
 import type { Logger } from '@panoptes/log';
 import { PromApiError, errorResponse, quoteHtml, toPromApiError } from '@panoptes/prom-api';
 import { QueryCanceledError, formatDuration, parseDuration, parseExpr, walk } from '@panoptes/promql';
-import type { ApiHandler, ApiRequest, ApiResponse } from '@panoptes/server';
+import { type ApiHandler, type ApiRequest, type ApiResponse, bytesResponse } from '@panoptes/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type FrontendTenantLimits, clampStartToGrid, maxQueryLengthError } from './limits';
 import { type Extent, type GridRange, coveringExtentSlices, decodeExtents, encodeExtents, gapsOf, gridFloor, mergeExtents } from './extents';
@@ -90,17 +90,9 @@ function json(body: string): DownstreamResponse {
   return { status: 200, contentType: JSON_TYPE, body };
 }
 
-/** A 200 JSON answer already in byte pieces: the HTTP layer writes them as they are; `body` joins and decodes them only if read. */
+/** A 200 JSON answer already in byte pieces (`bytesResponse`). */
 function bytesAnswer(chunks: readonly Buffer[]): DownstreamResponse {
-  let text: string | undefined;
-  return {
-    status: 200,
-    contentType: JSON_TYPE,
-    chunks,
-    get body(): string {
-      return (text ??= Buffer.concat(chunks).toString('utf8'));
-    },
-  };
+  return bytesResponse(200, JSON_TYPE, chunks);
 }
 
 /** What the frontend derives from a query's text on every request, kept per distinct text (`QUERY_FACTS_SIZE` of them). */

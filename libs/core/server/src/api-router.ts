@@ -35,6 +35,19 @@ export interface ApiResponse {
   headers?: Record<string, string>;
 }
 
+/** An answer already in byte pieces, written as they are; `body` joins and decodes them only if read. */
+export function bytesResponse(status: number, contentType: string, chunks: readonly Buffer[]): ApiResponse {
+  let text: string | undefined;
+  return {
+    status,
+    contentType,
+    chunks,
+    get body(): string {
+      return (text ??= Buffer.concat(chunks).toString('utf8'));
+    },
+  };
+}
+
 export interface ApiHandler {
   handle(req: ApiRequest): Promise<ApiResponse>;
 }
