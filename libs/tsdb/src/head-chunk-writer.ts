@@ -7,7 +7,11 @@ const { clz32, floor } = Math;
 const TWO_32 = 0x1_0000_0000;
 /** Most bytes one sample can add to an XOR chunk (10-byte varint or 68-bit dod + 77-bit value). */
 const MAX_SAMPLE_BYTES = 24;
-const MIN_BUFFER = 32;
+/**
+ * First size of a head chunk buffer: the first sample takes up to 18 bytes and the check keeps
+ * MAX_SAMPLE_BYTES free, so 32 would be outgrown at the second sample of most series.
+ */
+const MIN_BUFFER = 64;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** Index of a value's high and low word in a Float64Array's bytes seen as a Uint32Array. */
 const HI = LITTLE_ENDIAN ? 1 : 0;
@@ -174,7 +178,10 @@ export class HeadChunkWriter {
       let size = buf === undefined ? MIN_BUFFER : buf.length * 2;
       while (size < need) size *= 2;
       const next = new Uint8Array(size);
-      if (buf !== undefined && n > 0) next.set(buf.subarray(0, used));
+      if (buf !== undefined && n > 0) {
+        // A byte loop: these are a few hundred bytes at most, where subarray + set cost more.
+        for (let k = 0; k < used; k++) next[k] = buf[k];
+      }
       p.buf[i] = buf = next;
       p.bufEpoch[i] = this.epoch;
     }
