@@ -461,9 +461,11 @@ export async function buildModules(
       const ring = value<Ring>(built, 'ingester-ring');
       sink = new ClassicSink(defaultClassicSinkConfig(), () => ring, value<IngesterClientPool>(built, 'ingester-clients'), log('distributor'), registry);
     } else {
-      // Records cross a wire and a broker only with Kafka; the in-process log keeps them uncompressed.
-      const compressRecords = config.ingestStorage.backend === 'kafka' && config.ingestStorage.kafka.recordCompression === 'snappy';
-      sink = new IngestLogSink({ ...defaultIngestLogSinkConfig(), compressRecords }, value<IngestLog>(built, 'ingest-log').producer(), () => partitions.ring(), clock, registry, appliedOutcome);
+      // Records cross a wire and a broker only with Kafka; the in-process log compresses nothing
+      // itself, but keeps a body compressed as the client sent it (less to write to its segments).
+      const inProcess = config.ingestStorage.backend !== 'kafka';
+      const compressRecords = !inProcess && config.ingestStorage.kafka.recordCompression === 'snappy';
+      sink = new IngestLogSink({ ...defaultIngestLogSinkConfig(), compressRecords, keepClientCompression: inProcess }, value<IngestLog>(built, 'ingest-log').producer(), () => partitions.ring(), clock, registry, appliedOutcome);
     }
     const distributor = new Distributor(
       {

@@ -34,9 +34,9 @@ const body = encodeWriteRequestV1({
 });
 const snappy = compressSnappy(body);
 
-async function write(compressRecords: boolean, partitions: number, unchanged: boolean): Promise<IngestRecord[]> {
+async function write(compressRecords: boolean, partitions: number, unchanged: boolean, keepClientCompression = false): Promise<IngestRecord[]> {
   const producer = new RecordingProducer();
-  const sink = new IngestLogSink({ compressRecords }, producer, () => ringOf(partitions), new FakeClock(0), new Registry());
+  const sink = new IngestLogSink({ compressRecords, keepClientCompression }, producer, () => ringOf(partitions), new FakeClock(0), new Registry());
   const req = new RemoteWriteDecoder().decode(body, 1, tenantHashSeed(TENANT));
   const all = Uint32Array.from({ length: req.seriesCount }, (_, i) => i);
   await sink.write(TENANT, req, all, all.length, unchanged ? body : undefined, unchanged ? snappy : undefined);
@@ -81,5 +81,24 @@ describe('IngestLogSink record bodies', () => {
     const [record] = await write(false, 1, true);
     expect(record.value[0]).toBe(1);
     expect(record.value.subarray(1).equals(body)).toBe(true);
+  });
+
+  it('keeping the client\'s compression, forwards an unchanged request as the client compressed it (format 3), with its decoded form attached', async () => {
+    const [record, ...rest] = await write(false, 1, true, true);
+    expect(rest).toEqual([]);
+    expect(record.value[0]).toBe(3);
+    expect(record.value.subarray(1).equals(snappy)).toBe(true);
+    expect(record.attachment).toBeDefined();
+    expect(seriesOf([record])).toEqual(expected);
+  });
+
+  it('keeping the client\'s compression, compresses nothing itself: a changed request or subsets go uncompressed (format 1)', async () => {
+    const changed = await write(false, 1, false, true);
+    expect(changed.map((r) => r.value[0])).toEqual([1]);
+    expect(seriesOf(changed)).toEqual(expected);
+    const spread = await write(false, 4, true, true);
+    expect(spread.length).toBeGreaterThan(1);
+    for (const r of spread) expect(r.value[0]).toBe(1);
+    expect(seriesOf(spread).sort()).toEqual([...expected].sort());
   });
 });
