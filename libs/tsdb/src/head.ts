@@ -226,7 +226,31 @@ export class Head implements AppendTarget {
     const ref = this.store.find(hash, names, values);
     if (ref !== 0) return ref;
     this.validateNewSeries(hash, names, values);
-    const created = key === undefined ? this.store.create(hash, names, values) : this.store.create(hash, names, values, key, keyStart, keyEnd);
+    return this.indexNew(key === undefined ? this.store.create(hash, names, values) : this.store.create(hash, names, values, key, keyStart, keyEnd));
+  }
+
+  /**
+   * `getOrCreateSeriesWithKey` for labels given as UTF-8 byte ranges of `buf` (the decoder's
+   * layout: `refs[4e..4e+3]` for entries `from..to`, sorted) with their canonical key
+   * `buf[keyStart, keyEnd)`: no string is built for labels the head already knows.
+   */
+  getOrCreateSeriesFromBytes(hash: number, buf: Buffer, refs: Uint32Array, from: number, to: number, keyStart: number, keyEnd: number): number {
+    const ref = this.store.findKey(hash, buf, keyStart, keyEnd);
+    if (ref !== 0) return ref;
+    if (!wellFormedLabelBytes(hash, buf, refs, from, to)) {
+      // Cold path: the string form says what is wrong (and throws).
+      const names: string[] = [];
+      const values: string[] = [];
+      for (let e = from; e < to; e++) {
+        names.push(buf.toString('utf8', refs[4 * e], refs[4 * e] + refs[4 * e + 1]));
+        values.push(buf.toString('utf8', refs[4 * e + 2], refs[4 * e + 2] + refs[4 * e + 3]));
+      }
+      this.validateNewSeries(hash, names, values);
+    }
+    return this.indexNew(this.store.createFromBytes(hash, buf, refs, from, to, keyStart, keyEnd));
+  }
+
+  private indexNew(created: number): number {
     const p = this.store.page(created)!;
     const i = created & PAGE_MASK;
     this.index.add(created, p.arena, p.labelOff[i], p.labelOff[i] + p.labelLen[i]);
@@ -767,6 +791,30 @@ export class Head implements AppendTarget {
       );
     }
   }
+}
+
+/**
+ * What `validateNewSeries` checks, over label byte ranges (UTF-8 byte order is code point order):
+ * a 53-bit hash, 1..0x7fff labels, no empty name or value, names strictly ascending.
+ */
+function wellFormedLabelBytes(hash: number, buf: Uint8Array, refs: Uint32Array, from: number, to: number): boolean {
+  if (!Number.isInteger(hash) || hash < 0 || hash >= MAX_HASH) return false;
+  if (to <= from || to - from > 0x7fff) return false;
+  for (let e = from; e < to; e++) {
+    const r = 4 * e;
+    if (refs[r + 1] === 0 || refs[r + 3] === 0) return false;
+    if (e > from && compareBytes(buf, refs[r - 4], refs[r - 3], refs[r], refs[r + 1]) >= 0) return false;
+  }
+  return true;
+}
+
+function compareBytes(buf: Uint8Array, a: number, aLen: number, b: number, bLen: number): number {
+  const n = aLen < bLen ? aLen : bLen;
+  for (let k = 0; k < n; k++) {
+    const d = buf[a + k] - buf[b + k];
+    if (d !== 0) return d;
+  }
+  return aLen - bLen;
 }
 
 function fmtTime(t: number): string {

@@ -20,6 +20,9 @@ function decoded(series: Array<Record<string, string>>) {
   const req = new RemoteWriteDecoder().decode(body, 1, 0);
   return series.map((_, s) => ({
     buf: req.buf,
+    refs: req.labelRefs,
+    from: req.seriesLabelStart[s],
+    to: req.seriesLabelEnd[s],
     keyStart: req.seriesKeyStart[s],
     keyEnd: req.seriesKeyEnd[s],
     hash: seriesHash53(req.seriesHashHi[s], req.seriesHashLo[s]),
@@ -101,6 +104,58 @@ describe('Head.lookupSeriesKey', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Head.getOrCreateSeriesFromBytes', () => {
+  const fromBytes = (head: ReturnType<typeof newHead>, d: ReturnType<typeof decoded>[number]) =>
+    head.getOrCreateSeriesFromBytes(d.hash, d.buf, d.refs, d.from, d.to, d.keyStart, d.keyEnd);
+
+  it.each(CASES)('creates the series the string path would, found by strings, key and postings: %s', (_name, labels) => {
+    const head = newHead();
+    const [d] = decoded([labels]);
+    const ref = fromBytes(head, d);
+    expect(ref).toBeGreaterThan(0);
+    d.buf.fill(0); // the request's buffer is reused for the next request
+    expect(seriesRef(head, labels)).toBe(ref);
+    const [again] = decoded([labels]);
+    expect(head.lookupSeriesKey(again.hash, again.buf, again.keyStart, again.keyEnd)).toBe(ref);
+    for (const [name, value] of Object.entries(labels)) expect(head.seriesCountWith(name, value)).toBe(1);
+    expect(head.numSeries).toBe(1);
+  });
+
+  it('returns the series a string-made twin already is, without a second one', () => {
+    const head = newHead();
+    const labels = { __name__: 'up', job: 'node', city: 'Zürich' };
+    const ref = seriesRef(head, labels);
+    expect(fromBytes(head, decoded([labels])[0])).toBe(ref);
+    expect(head.numSeries).toBe(1);
+  });
+
+  it('shares symbols among series and with the string path (label values listed once)', () => {
+    const head = newHead();
+    const series = Array.from({ length: 3000 }, (_, i) => ({ __name__: `m_${i % 7}`, pod: `pod-${i}`, zone: i % 2 ? 'eu' : 'üs' }));
+    const made = decoded(series).map((d) => fromBytes(head, d));
+    expect(new Set(made).size).toBe(series.length);
+    expect(series.map((s) => seriesRef(head, s))).toEqual(made);
+    expect(head.labelValues('zone').sort()).toEqual(['eu', 'üs']);
+    expect(head.labelValues('__name__').length).toBe(7);
+    expect(head.seriesCountWith('zone', 'üs')).toBe(1500);
+  });
+
+  it.each([
+    { name: 'unsorted names', labels: [['b', '1'], ['a', '2']], problem: /not sorted or repeat/ },
+    { name: 'a repeated name', labels: [['a', '1'], ['a', '2']], problem: /not sorted or repeat/ },
+    { name: 'an empty value', labels: [['__name__', 'up'], ['job', '']], problem: /empty name or value/ },
+  ])('refuses $name with the string path\'s error', ({ labels, problem }) => {
+    const head = newHead();
+    const body = encodeWriteRequestV1({ timeseries: [{ labels: labels.map(([name, value]) => ({ name, value })), samples: [{ timestamp: 1, value: 1 }] }] });
+    const req = new RemoteWriteDecoder().decode(body, 1, 0);
+    const hash = seriesHash53(req.seriesHashHi[0], req.seriesHashLo[0]);
+    expect(() =>
+      head.getOrCreateSeriesFromBytes(hash, req.buf, req.labelRefs, req.seriesLabelStart[0], req.seriesLabelEnd[0], req.seriesKeyStart[0], req.seriesKeyEnd[0]),
+    ).toThrow(problem);
+    expect(head.numSeries).toBe(0);
   });
 });
 

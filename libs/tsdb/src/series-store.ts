@@ -119,13 +119,7 @@ export class SeriesStore {
    * key when the caller has it (a request's bytes), else it is built from the strings.
    */
   create(hash: number, names: readonly string[], values: readonly string[], key?: Buffer, keyStart = 0, keyEnd = key?.length ?? 0): number {
-    const ref = this.nextRef;
-    if (ref >= TOMBSTONE) throw new RangeError('the head ran out of series refs (2^32); restart the ingester to reset them');
-    const pageIndex = ref >>> PAGE_BITS;
-    let p = this.pages[pageIndex];
-    if (p === undefined) this.pages[pageIndex] = p = new SeriesPage(pageIndex << PAGE_BITS);
-    if (this.ids.length < names.length * 2) this.ids = new Uint32Array(names.length * 4);
-    const ids = this.ids;
+    const ids = this.idScratch(names.length * 2);
     for (let k = 0; k < names.length; k++) {
       ids[2 * k] = this.symbols.intern(names[k]);
       ids[2 * k + 1] = this.symbols.intern(values[k]);
@@ -135,8 +129,38 @@ export class SeriesStore {
       keyStart = 0;
       keyEnd = key.length;
     }
+    return this.createInterned(hash, ids, names.length * 2, key, keyStart, keyEnd);
+  }
+
+  /**
+   * `create` for labels given as UTF-8 byte ranges of `buf` (the decoder's layout, see
+   * `findBytes`), whose canonical key is `buf[keyStart, keyEnd)`: symbols are interned from the
+   * bytes, so no string is built for labels the head already knows.
+   */
+  createFromBytes(hash: number, buf: Buffer, refs: Uint32Array, from: number, to: number, keyStart: number, keyEnd: number): number {
+    const ids = this.idScratch((to - from) * 2);
+    const symbols = this.symbols;
+    for (let e = from, k = 0; e < to; e++, k += 2) {
+      const r = e * 4;
+      ids[k] = symbols.internBytes(buf, refs[r], refs[r + 1]);
+      ids[k + 1] = symbols.internBytes(buf, refs[r + 2], refs[r + 3]);
+    }
+    return this.createInterned(hash, ids, (to - from) * 2, buf, keyStart, keyEnd);
+  }
+
+  private idScratch(n: number): Uint32Array {
+    if (this.ids.length < n) this.ids = new Uint32Array(n * 2);
+    return this.ids;
+  }
+
+  private createInterned(hash: number, ids: Uint32Array, n: number, key: Buffer, keyStart: number, keyEnd: number): number {
+    const ref = this.nextRef;
+    if (ref >= TOMBSTONE) throw new RangeError('the head ran out of series refs (2^32); restart the ingester to reset them');
+    const pageIndex = ref >>> PAGE_BITS;
+    let p = this.pages[pageIndex];
+    if (p === undefined) this.pages[pageIndex] = p = new SeriesPage(pageIndex << PAGE_BITS);
     const lo = hashLow(hash);
-    p.allocate(ref & PAGE_MASK, lo, hashHigh(hash), ids, names.length * 2, key, keyStart, keyEnd);
+    p.allocate(ref & PAGE_MASK, lo, hashHigh(hash), ids, n, key, keyStart, keyEnd);
     this.nextRef++;
     this.live++;
     this.insert(ref, lo);

@@ -26,6 +26,7 @@ export interface TenantAppendResult extends AppendSummary {
 }
 
 const METRIC_NAME = '__name__';
+const METRIC_NAME_BYTES = Buffer.from(METRIC_NAME, 'latin1');
 const MAX_LIMIT_ERRORS = 3;
 
 /**
@@ -121,6 +122,15 @@ export class TenantDb {
   private createSeries(req: DecodedWriteRequest, s: number, hash: number): number {
     const from = req.seriesLabelStart[s];
     const to = req.seriesLabelEnd[s];
+    const keyStart = req.seriesKeyStart[s];
+    if (keyStart >= 0) {
+      // The usual case (remote write 1.0: the key lies in the body): interned from the bytes.
+      const ref = this.head.getOrCreateSeriesFromBytes(hash, req.buf, req.labelRefs, from, to, keyStart, req.seriesKeyEnd[s]);
+      const e = req.findLabel(s, METRIC_NAME_BYTES);
+      const metric = e < 0 ? '' : this.strings.get(req.buf, req.labelRefs[e * LABEL_REF_STRIDE + 2], req.labelRefs[e * LABEL_REF_STRIDE + 3]);
+      this.perMetric.set(metric, (this.perMetric.get(metric) ?? 0) + 1);
+      return ref;
+    }
     const names = new Array<string>(to - from);
     const values = new Array<string>(to - from);
     let metric = '';
@@ -133,11 +143,7 @@ export class TenantDb {
       values[e - from] = strings.get(buf, refs[r + 2], refs[r + 3]);
       if (names[e - from] === METRIC_NAME) metric = values[e - from];
     }
-    const keyStart = req.seriesKeyStart[s];
-    const ref =
-      keyStart >= 0
-        ? this.head.getOrCreateSeriesWithKey(hash, names, values, req.buf, keyStart, req.seriesKeyEnd[s])
-        : this.head.getOrCreateSeries(hash, names, values);
+    const ref = this.head.getOrCreateSeries(hash, names, values);
     this.perMetric.set(metric, (this.perMetric.get(metric) ?? 0) + 1);
     return ref;
   }
