@@ -304,7 +304,7 @@ export class Head implements AppendTarget {
         { tenant: this.tenant },
       );
     }
-    if (!isInteger(t) || t > MAX_ABS_TIMESTAMP || t < -MAX_ABS_TIMESTAMP) return AppendOutcome.invalidTimestamp;
+    if (!validTimestamp(t)) return AppendOutcome.invalidTimestamp;
     const i = ref & PAGE_MASK;
     if (t < minValidTime) return this.oooWindow === 0 ? AppendOutcome.tooOld : this.appendOutOfOrder(p, i, ref, t, hi, lo);
     const last = p.lastT[i];
@@ -313,13 +313,7 @@ export class Head implements AppendTarget {
       return p.lastHi[i] === hi >>> 0 && p.lastLo[i] === lo >>> 0 ? AppendOutcome.duplicateIgnored : AppendOutcome.duplicateTimestamp;
     }
     const n = p.count[i];
-    if (n > 0) {
-      const range = this.config.blockRangeMs;
-      const firstT = p.firstT[i];
-      const cut = this.cutBefore;
-      // Never across a block boundary, nor across the end of a forced (unaligned) cut.
-      if (n >= this.config.chunkMaxSamples || t >= (floor(firstT / range) + 1) * range || (firstT < cut && t >= cut)) this.writer.cut(p, i);
-    }
+    if (n > 0 && (n >= this.config.chunkMaxSamples || t >= this.chunkEnd(p.firstT[i]))) this.writer.cut(p, i);
     this.writer.append(p, i, t, hi, lo);
     if (t > this.maxT) this.maxT = t;
     if (t < this.minT) this.minT = t;
@@ -331,44 +325,44 @@ export class Head implements AppendTarget {
     const p = this.store.page(ref);
     if (p === undefined) return 0; // appendSample reports it
     const i = ref & PAGE_MASK;
-    const range = this.config.blockRangeMs;
     const maxSamples = this.config.chunkMaxSamples;
-    const cut = this.cutBefore;
     let k = from;
     while (k < to) {
-      // How far the head chunk can go: never across a block boundary, the end of a forced cut,
-      // or chunkMaxSamples (then it is cut first, as appendSample does).
       let n = p.count[i];
       let last = p.lastT[i];
-      let end = Infinity;
-      if (n > 0) {
-        const firstT = p.firstT[i];
-        end = (floor(firstT / range) + 1) * range;
-        if (firstT < cut && cut < end) end = cut;
-      }
       const t0 = ts[k];
-      if (!isInteger(t0) || t0 > MAX_ABS_TIMESTAMP || t0 < -MAX_ABS_TIMESTAMP || t0 < minValidTime || t0 <= last) break;
-      if (n > 0 && (n >= maxSamples || t0 >= end)) {
+      if (!validTimestamp(t0) || t0 < minValidTime || t0 <= last) break;
+      if (n > 0 && (n >= maxSamples || t0 >= this.chunkEnd(p.firstT[i]))) {
         this.writer.cut(p, i);
         n = 0;
-        end = Infinity;
       }
       // The run: strictly increasing valid timestamps that fit the current chunk.
-      const room = n === 0 ? maxSamples : maxSamples - n;
+      const end = this.chunkEnd(n === 0 ? t0 : p.firstT[i]);
+      const room = maxSamples - n;
       let e = k;
       for (; e < to && e - k < room; e++) {
         const t = ts[e];
-        if (!isInteger(t) || t > MAX_ABS_TIMESTAMP || t < -MAX_ABS_TIMESTAMP || t < minValidTime || t <= last || (n > 0 && t >= end)) break;
-        if (n === 0 && e > k && t >= (floor(t0 / range) + 1) * range) break;
-        if (n === 0 && e > k && t0 < cut && t >= cut) break;
+        if (!validTimestamp(t) || t < minValidTime || t <= last || t >= end) break;
         last = t;
       }
+      if (e === k) break; // cannot happen (t0 fits the chunk); appendSample would take over
       this.writer.appendRun(p, i, ts, bits, k, e);
       if (last > this.maxT) this.maxT = last;
       if (t0 < this.minT) this.minT = t0;
       k = e;
     }
     return k - from;
+  }
+
+  /**
+   * End (ms, exclusive) of a head chunk whose first sample is at `firstT`: no chunk crosses a
+   * block boundary, nor the end of a forced (unaligned) cut it started before.
+   */
+  private chunkEnd(firstT: number): number {
+    const range = this.config.blockRangeMs;
+    const end = (floor(firstT / range) + 1) * range;
+    const cut = this.cutBefore;
+    return firstT < cut && cut < end ? cut : end;
   }
 
   /** The oldest timestamp (ms) an out-of-order sample may have now. */
@@ -815,6 +809,11 @@ function compareBytes(buf: Uint8Array, a: number, aLen: number, b: number, bLen:
     if (d !== 0) return d;
   }
   return aLen - bLen;
+}
+
+/** An integer millisecond timestamp within what the chunk encodings hold (±2^51 ms). */
+function validTimestamp(t: number): boolean {
+  return isInteger(t) && t <= MAX_ABS_TIMESTAMP && t >= -MAX_ABS_TIMESTAMP;
 }
 
 function fmtTime(t: number): string {
