@@ -7,15 +7,11 @@ import { quantile } from './functions';
 import { METRIC_NAME, labelsKey, setLabel } from './labels';
 import { type Grid, type StepSeries, type Value, SeriesCollector, newStepSeries } from './values';
 
-// Prometheus's Kahan-Neumaier running sum (kahanSumInc), in two module variables: no allocation.
-let kSum = 0;
-let kC = 0;
+// The step-by-step path's Kahan-Neumaier running sum, in one slot of `kahanAt`'s arrays: no allocation.
+const rowSum = new Float64Array(1);
+const rowComp = new Float64Array(1);
 function kahanAdd(inc: number): void {
-  const t = kSum + inc;
-  if (t === Infinity || t === -Infinity) kC = 0;
-  else if (Math.abs(kSum) >= Math.abs(inc)) kC += kSum - t + inc;
-  else kC += inc - t + kSum;
-  kSum = t;
+  kahanAt(rowSum, rowComp, 0, inc);
 }
 
 interface Group {
@@ -103,7 +99,7 @@ async function simpleAggregate(ev: Evaluator, e: AggregateExpr, series: StepSeri
 /** The operators `aggregateColumns` computes; the others go step by step (`aggregateRows`). */
 const COLUMN_OPS: ReadonlySet<string> = new Set(['sum', 'avg', 'count', 'min', 'max', 'group']);
 
-/** Kahan-Neumaier step of `kahanAdd` on step k's running sum and compensation. */
+/** Prometheus's Kahan-Neumaier step (kahanSumInc) on step k's running sum and compensation. */
 function kahanAt(sum: Float64Array, comp: Float64Array, k: number, inc: number): void {
   const s = sum[k];
   const t = s + inc;
@@ -210,8 +206,8 @@ export function aggregateRows(op: string, members: readonly number[], series: re
       let value = 0;
       let mean = 0;
       let incremental = false;
-      kSum = 0;
-      kC = 0;
+      rowSum[0] = 0;
+      rowComp[0] = 0;
       for (const i of members) {
         const s = series[i];
         if (!s.has[k]) continue;
@@ -223,7 +219,7 @@ export function aggregateRows(op: string, members: readonly number[], series: re
           switch (op) {
             case 'sum':
             case 'avg':
-              kSum = f;
+              rowSum[0] = f;
               break;
             case 'stddev':
             case 'stdvar':
@@ -244,19 +240,19 @@ export function aggregateRows(op: string, members: readonly number[], series: re
             break;
           case 'avg':
             if (!incremental) {
-              const sum = kSum;
-              const c = kC;
+              const sum = rowSum[0];
+              const c = rowComp[0];
               kahanAdd(f);
-              if (kSum !== Infinity && kSum !== -Infinity) break;
+              if (rowSum[0] !== Infinity && rowSum[0] !== -Infinity) break;
               // The running sum overflowed: from here on, an incremental mean (as Prometheus).
               incremental = true;
-              kSum = sum / (count - 1);
-              kC = c / (count - 1);
+              rowSum[0] = sum / (count - 1);
+              rowComp[0] = c / (count - 1);
             }
             {
               const q = (count - 1) / count;
-              kSum *= q;
-              kC *= q;
+              rowSum[0] *= q;
+              rowComp[0] *= q;
               kahanAdd(f / count);
             }
             break;
@@ -281,10 +277,10 @@ export function aggregateRows(op: string, members: readonly number[], series: re
       if (count === 0) continue;
       switch (op) {
         case 'sum':
-          value = kSum + kC;
+          value = rowSum[0] + rowComp[0];
           break;
         case 'avg':
-          value = incremental ? kSum + kC : kSum / count + kC / count;
+          value = incremental ? rowSum[0] + rowComp[0] : rowSum[0] / count + rowComp[0] / count;
           break;
         case 'count':
           value = count;
