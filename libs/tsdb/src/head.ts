@@ -2,7 +2,6 @@ import { Registry } from 'prom-client';
 import {
   BlockMeta,
   BlockWriter,
-  compareLabels,
   compareUtf8,
   defaultBlockWriterConfig,
   EncodedChunk,
@@ -354,6 +353,16 @@ export class Head implements AppendTarget {
     return k - from;
   }
 
+  /** Each symbol's position in UTF-8 byte order (compareUtf8), indexed by symbol id. */
+  private symbolRanks(): Uint32Array {
+    const symbols = this.index.symbols;
+    const order = Array.from({ length: symbols.size }, (_, id) => id);
+    order.sort((a, b) => compareUtf8(symbols.get(a), symbols.get(b)));
+    const rank = new Uint32Array(symbols.size);
+    for (let r = 0; r < order.length; r++) rank[order[r]] = r;
+    return rank;
+  }
+
   /**
    * End (ms, exclusive) of a head chunk whose first sample is at `firstT`: no chunk crosses a
    * block boundary, nor the end of a forced (unaligned) cut it started before.
@@ -487,13 +496,18 @@ export class Head implements AppendTarget {
   async cutBlock(minT: number, maxT: number, dir: string, options: CutBlockOptions = {}): Promise<BlockMeta | undefined> {
     // Snapshot synchronously: completed chunks are immutable, head chunks are copied.
     if (maxT > this.cutBefore) this.cutBefore = maxT;
-    const series: Array<{ labels: Labels; chunks: MemChunk[] }> = [];
+    const series: Array<{ ref: number; ids: Uint32Array; chunks: MemChunk[] }> = [];
     this.store.forEach((p, i, ref) => {
       const chunks = this.chunksIn(p, i, ref, minT, maxT - 1);
-      if (chunks.length > 0) series.push({ labels: this.store.labels(ref), chunks });
+      if (chunks.length > 0) series.push({ ref, ids: p.labels(i), chunks });
     });
     if (series.length === 0) return undefined;
-    series.sort((a, b) => compareLabels(a.labels, b.labels));
+    // In the index's order (compareLabels), compared as symbol ranks: one string sort of the
+    // symbols instead of string comparisons in every comparison of the series sort.
+    const rank = this.symbolRanks();
+    series.sort((a, b) => compareRanked(a.ids, b.ids, rank));
+    // Labels as strings now, before the first await: a series may be collected meanwhile.
+    const labels = series.map((s) => this.store.labels(s.ref));
 
     const started = Date.now();
     const writer = new BlockWriter(defaultBlockWriterConfig(), dir, { ulid: options.ulid, externalLabels: options.externalLabels });
@@ -501,7 +515,8 @@ export class Head implements AppendTarget {
     const encoder = new XorChunkEncoder();
     let written = 0;
     try {
-      for (const s of series) {
+      for (let k = 0; k < series.length; k++) {
+        const s = series[k];
         const encoded: EncodedChunk[] = [];
         for (const c of s.chunks) {
           if (c.minT >= minT && c.maxT < maxT) {
@@ -516,7 +531,7 @@ export class Head implements AppendTarget {
           if (encoder.numSamples > 0) encoded.push({ data: encoder.bytes().slice(), mint: encoder.minTime, maxt: encoder.maxTime });
         }
         if (encoded.length === 0) continue;
-        await writer.addSeriesChunks(s.labels, encoded);
+        await writer.addSeriesChunks(labels[k], encoded);
         written++;
       }
       if (written === 0) {
@@ -809,6 +824,15 @@ function compareBytes(buf: Uint8Array, a: number, aLen: number, b: number, bLen:
     if (d !== 0) return d;
   }
   return aLen - bLen;
+}
+
+/** `compareLabels` of two interned label sets (n0 v0 n1 v1 … ids), through symbol ranks. */
+function compareRanked(a: Uint32Array, b: Uint32Array, rank: Uint32Array): number {
+  const n = a.length < b.length ? a.length : b.length;
+  for (let k = 0; k < n; k++) {
+    if (a[k] !== b[k]) return rank[a[k]] - rank[b[k]];
+  }
+  return a.length - b.length;
 }
 
 /** An integer millisecond timestamp within what the chunk encodings hold (±2^51 ms). */
