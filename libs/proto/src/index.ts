@@ -10,6 +10,7 @@ export {
   SERIES_FLAG_INVALID_UTF8,
   SERIES_FLAG_UNSORTED_LABELS,
   SeriesHash,
+  compareBytes,
   seriesHash53,
   seriesHash53OfLabels,
   seriesHashHex,

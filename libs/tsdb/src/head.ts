@@ -12,6 +12,7 @@ import {
 } from '@panoptes/block-formats';
 import { NotFoundError, ValidationError } from '@panoptes/common';
 import { Logger } from '@panoptes/log';
+import * as proto from '@panoptes/proto';
 import { AppendOutcome, AppendTarget, HeadAppender, REJECT_REASONS } from './head-appender';
 import { HeadCapture, OooCapture, PageCapture } from './head-capture';
 import { HeadChunkWriter } from './head-chunk-writer';
@@ -32,6 +33,8 @@ const isInteger = Number.isInteger;
 
 /** Timestamps beyond ±2^51 ms (~71,000 years) would make XOR deltas-of-deltas inexact. */
 const MAX_ABS_TIMESTAMP = 2 ** 51;
+// Read once: in compiled CommonJS every use of another library's export is a getter call.
+const { compareBytes } = proto;
 const MAX_HASH = 2 ** 53;
 /** Below this many symbols the table is never compacted. */
 const MIN_SYMBOLS_TO_COMPACT = 1024;
@@ -815,15 +818,6 @@ function wellFormedLabelBytes(hash: number, buf: Uint8Array, refs: Uint32Array, 
     if (e > from && compareBytes(buf, refs[r - 4], refs[r - 3], refs[r], refs[r + 1]) >= 0) return false;
   }
   return true;
-}
-
-function compareBytes(buf: Uint8Array, a: number, aLen: number, b: number, bLen: number): number {
-  const n = aLen < bLen ? aLen : bLen;
-  for (let k = 0; k < n; k++) {
-    const d = buf[a + k] - buf[b + k];
-    if (d !== 0) return d;
-  }
-  return aLen - bLen;
 }
 
 /** `compareLabels` of two interned label sets (n0 v0 n1 v1 … ids), through symbol ranks. */
