@@ -5,7 +5,7 @@ import { ValidationError, writeFileSynced } from '@panoptes/common';
 import { publishBlock, thanosFileList } from './block-publish';
 import { ChunkSegmentWriter, DEFAULT_MAX_SEGMENT_BYTES } from './chunk-segments';
 import { FileSink } from './file-sink';
-import { ChunkMeta, IndexSeries, writeIndex } from './index-format';
+import { ChunkMeta, IndexBuilder, IndexSeries, writeIndex } from './index-format';
 import { compareLabels, Labels, labelsString, validateLabels } from './labels';
 import { BlockMeta, META_VERSION_1, SOURCE_RECEIVE } from './meta';
 import { encodeEmptyTombstones } from './tombstones';
@@ -58,9 +58,10 @@ interface PendingSeries extends IndexSeries {
  * chunks/000001…, tombstones}`.
  *
  * Chunks stream to the segment files as series are added (in any order; adding them in label
- * order keeps a series' chunks next to its neighbours' for reads), so memory holds only labels
- * and chunk metas, never all chunk bytes. `finish()` sorts the series, writes the index,
- * tombstones and meta.json, and renames the directory into place: until then the block lives in
+ * order keeps a series' chunks next to its neighbours' for reads, and lets the index be built as
+ * they arrive), so memory holds only labels and chunk metas, never all chunk bytes. `finish()`
+ * sorts the series if they came out of order, writes the index, tombstones and meta.json, and
+ * renames the directory into place: until then the block lives in
  * `<ulid>.tmp-for-creation`, a name Prometheus and Panoptes ignore, so a half-written block never
  * appears. `abort()` removes it.
  *
@@ -71,6 +72,11 @@ export class BlockWriter {
   private readonly tmpDir: string;
   private readonly finalDir: string;
   private readonly series: PendingSeries[] = [];
+  /**
+   * The index, built as series arrive while they come in label order (as the head adds them);
+   * dropped at the first series out of order, then `finish()` sorts and builds it from `series`.
+   */
+  private index: IndexBuilder | undefined = new IndexBuilder();
   private readonly encoder = new XorChunkEncoder();
   private segments: ChunkSegmentWriter | undefined;
   private state: 'open' | 'done' | 'aborted' = 'open';
@@ -111,7 +117,8 @@ export class BlockWriter {
 
   /**
    * Adds a series from parallel arrays of timestamps (ms, strictly increasing) and values.
-   * Values keep their exact bits (NaN payloads such as the staleness marker included).
+   * Values keep their exact bits (NaN payloads such as the staleness marker included). `labels`
+   * is kept as given, not copied, until `finish()`: do not change it meanwhile.
    */
   async addSeries(labels: Labels, timestamps: Float64Array, values: Float64Array): Promise<void> {
     validateLabels(labels);
@@ -131,7 +138,7 @@ export class BlockWriter {
         );
       }
     }
-    const writer = await this.chunkWriter();
+    const writer = this.state === 'open' && this.segments !== undefined ? this.segments : await this.chunkWriter();
     const words = new Uint32Array(values.buffer, values.byteOffset, n * 2);
     const chunks: ChunkMeta[] = [];
     const enc = this.encoder;
@@ -140,17 +147,21 @@ export class BlockWriter {
       const end = Math.min(start + per, n);
       enc.reset();
       for (let i = start; i < end; i++) enc.appendBits(timestamps[i], words[i * 2 + HI], words[i * 2 + LO]);
-      const ref = await writer.writeChunk(CHUNK_ENCODING_XOR, enc.bytes());
+      let ref = writer.tryWriteChunk(CHUNK_ENCODING_XOR, enc.bytes());
+      if (ref < 0) ref = await writer.writeChunk(CHUNK_ENCODING_XOR, enc.bytes());
       chunks.push({ mint: timestamps[start], maxt: timestamps[end - 1], ref });
     }
     this.record(labels, chunks, n, timestamps[0], timestamps[n - 1]);
   }
 
-  /** Adds a series whose chunks are already encoded (e.g. cut by the ingester's head). */
+  /**
+   * Adds a series whose chunks are already encoded (e.g. cut by the ingester's head). `labels` is
+   * kept as given, not copied, until `finish()`: do not change it meanwhile.
+   */
   async addSeriesChunks(labels: Labels, encoded: readonly EncodedChunk[]): Promise<void> {
     validateLabels(labels);
     if (encoded.length === 0) throw new ValidationError('series_without_chunks', `series ${labelsString(labels)} has no chunks`);
-    const writer = await this.chunkWriter();
+    const writer = this.state === 'open' && this.segments !== undefined ? this.segments : await this.chunkWriter();
     const chunks: ChunkMeta[] = [];
     let samples = 0;
     for (let i = 0; i < encoded.length; i++) {
@@ -162,14 +173,20 @@ export class BlockWriter {
         );
       }
       samples += (c.data[0] << 8) | c.data[1];
-      const ref = await writer.writeChunk(c.encoding ?? CHUNK_ENCODING_XOR, c.data);
+      const encoding = c.encoding ?? CHUNK_ENCODING_XOR;
+      let ref = writer.tryWriteChunk(encoding, c.data);
+      if (ref < 0) ref = await writer.writeChunk(encoding, c.data);
       chunks.push({ mint: c.mint, maxt: c.maxt, ref });
     }
     this.record(labels, chunks, samples, encoded[0].mint, encoded[encoded.length - 1].maxt);
   }
 
   private record(labels: Labels, chunks: ChunkMeta[], samples: number, mint: number, maxt: number): void {
-    this.series.push({ labels: labels.map(([n, v]) => [n, v] as const), chunks });
+    this.series.push({ labels, chunks });
+    if (this.index !== undefined) {
+      if (this.index.follows(labels)) this.index.add(labels, chunks);
+      else this.index = undefined;
+    }
     this.numSamples += samples;
     this.numChunks += chunks.length;
     if (mint < this.minTime) this.minTime = mint;
@@ -184,18 +201,20 @@ export class BlockWriter {
     const segments = await this.chunkWriter();
     try {
       await segments.close();
-      this.series.sort((a, b) => compareLabels(a.labels, b.labels));
-      for (let i = 1; i < this.series.length; i++) {
-        if (compareLabels(this.series[i - 1].labels, this.series[i].labels) === 0) {
-          throw new ValidationError(
-            'duplicate_series',
-            `series ${labelsString(this.series[i].labels)} was added twice to block ${this.ulid}; merge its samples into one call`,
-          );
+      if (this.index === undefined) {
+        this.series.sort((a, b) => compareLabels(a.labels, b.labels));
+        for (let i = 1; i < this.series.length; i++) {
+          if (compareLabels(this.series[i - 1].labels, this.series[i].labels) === 0) {
+            throw new ValidationError(
+              'duplicate_series',
+              `series ${labelsString(this.series[i].labels)} was added twice to block ${this.ulid}; merge its samples into one call`,
+            );
+          }
         }
       }
       const indexSink = await new FileSink(join(this.tmpDir, 'index')).open();
       try {
-        await writeIndex(indexSink, this.series);
+        await (this.index !== undefined ? this.index.write(indexSink) : writeIndex(indexSink, this.series));
         await indexSink.close();
       } catch (err) {
         await indexSink.discard();

@@ -5,6 +5,7 @@ import { ValidationError } from '@panoptes/common';
 import { BlockReader } from './block-reader';
 import { BlockWriter, defaultBlockWriterConfig } from './block-writer';
 import { chunkRefSegment } from './chunk-segments';
+import { IndexReader, MemorySink, writeIndex } from './index-format';
 import { compareLabels, Labels } from './labels';
 import { parseMeta, TENANT_ID_EXTERNAL_LABEL } from './meta';
 import { decodeTombstones } from './tombstones';
@@ -106,6 +107,29 @@ describe('BlockWriter and BlockReader', () => {
       expect(Array.from(samples.timestamps)).toEqual(Array.from(want[i].ts));
       expect(bitsOf(samples.values)).toEqual(bitsOf(want[i].vs));
     }
+  });
+
+  it.each([
+    { name: 'in label order (index built as they come)', order: (n: number, i: number) => i },
+    { name: 'in reverse order', order: (n: number, i: number) => n - 1 - i },
+    { name: 'in order but for the last', order: (n: number, i: number) => (i === n - 1 ? 0 : i + 1) },
+  ])('writes the index of what it holds when series arrive $name', async ({ order }) => {
+    const sorted = Array.from({ length: 30 }, (_, i) =>
+      makeSeries([['__name__', i % 3 ? 'up' : 'ẞ_total'], ['i', String(i % 10)], ['job', `j${Math.floor(i / 10)}`]], 1 + (i % 4) * 50, i),
+    ).sort((a, b) => compareLabels(a.labels, b.labels));
+    const w = new BlockWriter(defaultBlockWriterConfig(), dir, { ulid: ULID });
+    for (let i = 0; i < sorted.length; i++) {
+      const s = sorted[order(sorted.length, i)];
+      await w.addSeries(s.labels, s.ts, s.vs);
+    }
+    await w.finish();
+    const bytes = await readFile(join(dir, ULID, 'index'));
+    const r = new IndexReader(bytes);
+    const held = [...r.allPostings()].map((ref) => r.series(ref));
+    expect(held.map((s) => s.labels)).toEqual(sorted.map((s) => s.labels));
+    const sink = new MemorySink();
+    await writeIndex(sink, held);
+    expect(Buffer.from(sink.bytes()).equals(bytes)).toBe(true);
   });
 
   it.each([

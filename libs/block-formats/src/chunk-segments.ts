@@ -53,8 +53,13 @@ export function chunkRecordSize(dataLength: number): number {
 
 /** The length-prefixed record of a chunk: what `writeChunk` appends to a segment. */
 export function encodeChunkRecord(encoding: number, data: Uint8Array): Uint8Array {
-  const lenSize = uvarintSize(data.length);
-  const out = Buffer.allocUnsafe(lenSize + 1 + data.length + 4);
+  const out = Buffer.allocUnsafe(chunkRecordSize(data.length));
+  encodeChunkRecordInto(out, encoding, data);
+  return out;
+}
+
+/** Writes the record of a chunk at the start of `out` (at least `chunkRecordSize` bytes); returns its size. */
+function encodeChunkRecordInto(out: Buffer, encoding: number, data: Uint8Array): number {
   let p = 0;
   let x = data.length;
   while (x >= 0x80) {
@@ -66,7 +71,7 @@ export function encodeChunkRecord(encoding: number, data: Uint8Array): Uint8Arra
   out.set(data, p + 1);
   const crc = crc32cUpdate(crc32c(out, p, p + 1), data);
   out.writeUInt32BE(crc, p + 1 + data.length);
-  return out;
+  return p + 1 + data.length + 4;
 }
 
 /**
@@ -77,6 +82,8 @@ export class ChunkSegmentWriter {
   private sink: FileSink | undefined;
   private segment = -1;
   private readonly files: string[] = [];
+  /** Where `tryWriteChunk` encodes a record; grows to the largest one. */
+  private scratch = Buffer.allocUnsafe(1024);
 
   constructor(
     private readonly dir: string,
@@ -104,6 +111,21 @@ export class ChunkSegmentWriter {
     const ref = chunkRef(this.segment, this.sink!.pos);
     await this.sink!.write(record);
     return ref;
+  }
+
+  /**
+   * `writeChunk` without waiting, for the common case: when the chunk fits the current segment and
+   * the sink's buffer, appends it and returns its reference; otherwise writes nothing and returns
+   * -1 (then call `writeChunk`). Saves a promise per chunk.
+   */
+  tryWriteChunk(encoding: number, data: Uint8Array): number {
+    const sink = this.sink;
+    const size = chunkRecordSize(data.length);
+    if (!sink || (sink.pos > SEGMENT_HEADER_SIZE && sink.pos + size > this.maxSegmentBytes)) return -1;
+    if (this.scratch.length < size) this.scratch = Buffer.allocUnsafe(Math.max(size, 2 * this.scratch.length));
+    encodeChunkRecordInto(this.scratch, encoding, data);
+    const ref = chunkRef(this.segment, sink.pos);
+    return sink.tryWrite(this.scratch, 0, size) ? ref : -1;
   }
 
   private async cut(): Promise<void> {

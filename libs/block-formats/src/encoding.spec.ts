@@ -12,6 +12,8 @@ describe('ByteWriter / Decbuf', () => {
     { name: '128', x: 128, want: '8001' },
     { name: '300', x: 300, want: 'ac02' },
     { name: '16384', x: 16384, want: '808001' },
+    { name: '2^31', x: 2 ** 31, want: '8080808008' },
+    { name: '2^32 - 1', x: 2 ** 32 - 1, want: 'ffffffff0f' },
     { name: '2^32', x: 2 ** 32, want: '8080808010' },
     { name: '2^53 - 1', x: Number.MAX_SAFE_INTEGER, want: 'ffffffffffffff0f' },
   ])('uvarint $name encodes like Go and decodes back', ({ x, want }) => {
@@ -68,6 +70,40 @@ describe('ByteWriter / Decbuf', () => {
     expect(w.length - len).toBe(want);
     expect((base + w.length) % align).toBe(0);
     expect([...w.bytes().subarray(len)].every((b) => b === 0)).toBe(true);
+  });
+
+  it.each([
+    { name: 'a 1-byte length before a short tail', tail: 5 },
+    { name: 'a 2-byte length before a tail moved byte by byte', tail: 130 - 66 },
+    { name: 'a 2-byte length before a long tail', tail: 200 },
+    { name: 'a 3-byte length', tail: 20_000 },
+  ])('inserts $name as a uvarint prefix, moving the bytes after it', ({ tail }) => {
+    const w = new ByteWriter(8);
+    w.putBytes(Buffer.from('head'));
+    const body = Buffer.from(Array.from({ length: tail }, (_, i) => (i * 7) & 0xff));
+    w.putBytes(body);
+    w.insertUvarint(4, tail);
+    const prefix = new ByteWriter();
+    prefix.putUvarint(tail);
+    expect(Buffer.from(w.bytes()).equals(Buffer.concat([Buffer.from('head'), prefix.bytes(), body]))).toBe(true);
+  });
+
+  it.each([
+    { name: 'a short slice', start: 3, end: 10 },
+    { name: 'a long slice', start: 1, end: 300 },
+    { name: 'an empty slice', start: 5, end: 5 },
+  ])('copies $name of another buffer', ({ start, end }) => {
+    const src = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 13) & 0xff));
+    const w = new ByteWriter(2);
+    w.putByte(0xaa);
+    w.putSlice(src, start, end);
+    expect(hex(w.bytes())).toBe('aa' + hex(src.subarray(start, end)));
+  });
+
+  it('writes a range of 32-bit words big-endian', () => {
+    const w = new ByteWriter(2);
+    w.putBE32s(Uint32Array.from([1, 0xbaaad700, 0xffffffff, 7]), 1, 3);
+    expect(hex(w.bytes())).toBe('baaad700ffffffff');
   });
 
   it('throws CorruptBlockError naming the section when data runs out', () => {

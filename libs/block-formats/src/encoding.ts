@@ -91,11 +91,76 @@ export class ByteWriter {
   /** Go's `binary.PutUvarint` for 0 <= x <= 2^53. */
   putUvarint(x: number): void {
     this.ensure(10);
+    const buf = this.buf;
+    let n = this.n;
+    if (x < 0x1_0000_0000) {
+      // The common case (refs, lengths, counts): 32-bit integer operations.
+      while (x >= 0x80) {
+        buf[n++] = (x & 0x7f) | 0x80;
+        x >>>= 7;
+      }
+    } else {
+      while (x >= 0x80) {
+        buf[n++] = (x % 0x80) | 0x80;
+        x = Math.floor(x / 0x80);
+      }
+    }
+    buf[n++] = x;
+    this.n = n;
+  }
+
+  /**
+   * Inserts `uvarint(x)` at `at`, moving the bytes written after `at` right to make room: a
+   * length prefix for bytes whose length is known only once they are written.
+   */
+  insertUvarint(at: number, x: number): void {
+    const size = uvarintSize(x);
+    this.ensure(size);
+    const buf = this.buf;
+    const end = this.n;
+    if (end - at <= 64) {
+      for (let i = end - 1; i >= at; i--) buf[i + size] = buf[i];
+    } else {
+      buf.copyWithin(at + size, at, end);
+    }
+    let p = at;
     while (x >= 0x80) {
-      this.buf[this.n++] = (x % 0x80) | 0x80;
+      buf[p++] = (x % 0x80) | 0x80;
       x = Math.floor(x / 0x80);
     }
-    this.buf[this.n++] = x;
+    buf[p] = x;
+    this.n = end + size;
+  }
+
+  /** Copies `src[start, end)`. */
+  putSlice(src: Uint8Array, start: number, end: number): void {
+    const len = end - start;
+    this.ensure(len);
+    const buf = this.buf;
+    let n = this.n;
+    if (len <= 32) {
+      for (let i = start; i < end; i++) buf[n++] = src[i];
+    } else {
+      buf.set(src.subarray(start, end), n);
+      n += len;
+    }
+    this.n = n;
+  }
+
+  /** `values[start, end)` as big-endian 32-bit integers, one after the other. */
+  putBE32s(values: Uint32Array, start: number, end: number): void {
+    this.ensure(4 * (end - start));
+    const buf = this.buf;
+    let n = this.n;
+    for (let i = start; i < end; i++) {
+      const x = values[i];
+      buf[n] = x >>> 24;
+      buf[n + 1] = x >>> 16;
+      buf[n + 2] = x >>> 8;
+      buf[n + 3] = x;
+      n += 4;
+    }
+    this.n = n;
   }
 
   /** A uvarint of any 64-bit unsigned value (the slow path for values beyond 2^53). */

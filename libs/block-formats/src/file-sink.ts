@@ -38,6 +38,24 @@ export class FileSink {
     this.used += data.length;
   }
 
+  /**
+   * Copies `data[start, end)` into the buffer when it fits there (no I/O, no promise) and returns
+   * true; otherwise writes nothing and returns false: then `await write(…)`.
+   */
+  tryWrite(data: Uint8Array, start = 0, end = data.length): boolean {
+    const n = end - start;
+    if (n > this.buf.length - this.used) return false;
+    if (n <= 64) {
+      const buf = this.buf;
+      let u = this.used;
+      for (let i = start; i < end; i++) buf[u++] = data[i];
+    } else {
+      this.buf.set(data.subarray(start, end), this.used);
+    }
+    this.used += n;
+    return true;
+  }
+
   private async writeRaw(data: Uint8Array): Promise<void> {
     let off = 0;
     while (off < data.length) {

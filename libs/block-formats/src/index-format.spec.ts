@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { ValidationError } from '@panoptes/common';
 import { CorruptBlockError } from './errors';
-import { IndexReader, IndexSeries, MemorySink, writeIndex } from './index-format';
+import { IndexBuilder, IndexReader, IndexSeries, MemorySink, writeIndex } from './index-format';
 import { compareLabels } from './labels';
+import { seededRandom } from './test-util';
 
 // The index promtool 2.42 (`tsdb create-blocks-from openmetrics`) wrote for two series:
 // foo{a="x"} (one chunk 1000000..1046000 at ref 8) and foo{b="é"} (one chunk at 1000000, ref 36).
@@ -43,7 +45,102 @@ function manySeries(): IndexSeries[] {
   return out.sort((a, b) => compareLabels(a.labels, b.labels));
 }
 
+/**
+ * A few hundred varied series, deterministic: ASCII and non-ASCII strings (2-, 3- and 4-byte UTF-8,
+ * U+E000..U+FFFF next to astral characters, where UTF-16 and UTF-8 orders differ), names also
+ * used as values, values shared by many series and values unique to one, strings longer than 127
+ * bytes (2-byte length prefixes), 1 to 5 chunks per series with negative times, refs in several
+ * segments and a ref that goes backwards. Half the series get fresh string objects for equal
+ * strings, half share them (as the head's interned labels do).
+ */
+function variedSeries(): IndexSeries[] {
+  const rnd = seededRandom(20240611);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const metrics = ['up', 'http_requests_total', 'wörker_läuft', 'ζ_metric', 'go_gc_seconds', 'a', 'job'];
+  const jobs = ['api', 'web', 'wörker 😀', '\ue000private', '\u{1f600}astral', 'x'.repeat(140), 'é'];
+  const names = ['code', 'env', 'instance', 'le', 'path', 'pod', 'région', 'up', 'zone', '\u{10000}first-astral'];
+  const shared = new Map<string, string>();
+  const share = (v: string): string => {
+    let s = shared.get(v);
+    if (s === undefined) shared.set(v, (s = v));
+    return s;
+  };
+  const out: IndexSeries[] = [];
+  const seen = new Set<string>();
+  let ref = 8;
+  for (let i = 0; out.length < 300 && i < 10_000; i++) {
+    const fresh = i % 2 === 0;
+    const str = (v: string): string => (fresh ? `${v.slice(0, 1)}${v.slice(1)}` : share(v));
+    const pairs = new Map<string, string>([
+      ['__name__', pick(metrics)],
+      ['job', pick(jobs)],
+    ]);
+    for (const n of names) {
+      if (rnd() < 0.45) continue;
+      const r = rnd();
+      const v =
+        r < 0.3 ? `${n}-${Math.floor(rnd() * 4)}` : r < 0.5 ? pick(metrics) : r < 0.7 ? `unique-${i}-${'ü'.repeat(i % 5)}` : r < 0.85 ? String(Math.floor(rnd() * 300)) : pick(jobs);
+      pairs.set(n, v);
+    }
+    const labels = [...pairs]
+      .sort(([a], [b]) => compareLabels([[a, '']], [[b, '']]))
+      .map(([n, v]) => [str(n), str(v)] as [string, string]);
+    const key = JSON.stringify(labels);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const chunks = [];
+    let t = Math.floor(rnd() * 200_000) - 100_000;
+    for (let c = 0, n = 1 + Math.floor(rnd() * 5); c < n; c++) {
+      const mint = t + Math.floor(rnd() * 5_000) + 1;
+      const maxt = mint + Math.floor(rnd() * 30_000);
+      t = maxt;
+      if (i === 7 && c === 1) ref -= 200; // refs need not grow within a series
+      chunks.push({ mint, maxt, ref });
+      ref += 20 + Math.floor(rnd() * 500);
+      if (rnd() < 0.01) ref = (Math.floor(ref / 2 ** 32) + 1) * 2 ** 32 + 8; // next segment
+    }
+    out.push({ labels, chunks });
+  }
+  return out.sort((a, b) => compareLabels(a.labels, b.labels));
+}
+
+// SHA-256 of the index the original writer produced for variedSeries(), before it was rewritten for speed.
+const VARIED_INDEX_SHA256 = '65c91ba552d9a84f56bfb475484a3e047f46f084060e95239d156ccab16c1f3a';
+
 describe('writeIndex', () => {
+  it('writes the same bytes as before its rewrite for a few hundred varied series', async () => {
+    const series = variedSeries();
+    expect(series).toHaveLength(300);
+    const bytes = await encode(series);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(VARIED_INDEX_SHA256);
+    const r = new IndexReader(bytes);
+    expect([...r.allPostings()].map((ref) => r.series(ref))).toEqual(series);
+  });
+
+  it('writes the same bytes through an IndexBuilder fed one series at a time', async () => {
+    const b = new IndexBuilder();
+    for (const s of variedSeries()) b.add(s.labels, s.chunks);
+    const sink = new MemorySink();
+    await b.write(sink);
+    expect(createHash('sha256').update(sink.bytes()).digest('hex')).toBe(VARIED_INDEX_SHA256);
+  });
+
+  it.each([
+    { name: 'any first series', last: undefined, next: [['b', '1']], want: true },
+    { name: 'a series sorting after the last', last: [['a', '1']], next: [['a', '2']], want: true },
+    { name: 'a longer series with the last as prefix', last: [['a', '1']], next: [['a', '1'], ['b', '1']], want: true },
+    { name: 'the last series again', last: [['a', '1']], next: [['a', '1']], want: false },
+    { name: 'a series sorting before the last', last: [['a', '2']], next: [['a', '10']], want: false },
+    { name: 'an astral value after U+FFFF (UTF-8 order)', last: [['a', '\uffff']], next: [['a', '😀']], want: true },
+  ] as Array<{ name: string; last: Array<[string, string]> | undefined; next: Array<[string, string]>; want: boolean }>)(
+    'IndexBuilder.follows accepts $name: $want',
+    ({ last, next, want }) => {
+      const b = new IndexBuilder();
+      if (last) b.add(last, [{ mint: 0, maxt: 1, ref: 8 }]);
+      expect(b.follows(next)).toBe(want);
+    },
+  );
+
   it('writes the same bytes as Prometheus for the same series and chunk refs', async () => {
     const bytes = await encode([
       { labels: [['__name__', 'foo'], ['a', 'x']], chunks: [{ mint: 1_000_000, maxt: 1_046_000, ref: 8 }] },
