@@ -102,7 +102,23 @@ export class SeriesPage {
   /** Number of completed chunks. */
   doneCount = new Uint32Array(INITIAL_CAPACITY);
 
-  constructor(readonly base: number) {}
+  /**
+   * `previous`: the page before this one. When it is full, this one is sized like it from the
+   * start (every slot, arenas an eighth over its sizes) instead of doubling from 16 slots: the
+   * tenant has thousands of series, and doubling ~20 arrays and two arenas costs a copy of each.
+   */
+  constructor(
+    readonly base: number,
+    previous?: SeriesPage,
+  ) {
+    if (previous === undefined || !previous.full) return;
+    this.grow(PAGE_SIZE);
+    // At least the usual first sizes: an arena grows by doubling, which an empty one cannot.
+    this.arena = new Uint32Array(Math.max(INITIAL_CAPACITY * 8, previous.arenaLen + (previous.arenaLen >>> 3)));
+    this.setKeyArena(new Uint8Array(Math.max(INITIAL_CAPACITY * 128, previous.keyArenaLen + (previous.keyArenaLen >>> 3))));
+    this.buf = new Array<Uint8Array | undefined>(PAGE_SIZE).fill(undefined);
+    this.done = new Array<Uint8Array | undefined>(PAGE_SIZE).fill(undefined);
+  }
 
   /**
    * Takes slot `i` (at or after every slot taken so far) for a series with interned labels

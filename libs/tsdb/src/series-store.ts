@@ -158,7 +158,7 @@ export class SeriesStore {
     if (ref >= TOMBSTONE) throw new RangeError('the head ran out of series refs (2^32); restart the ingester to reset them');
     const pageIndex = ref >>> PAGE_BITS;
     let p = this.pages[pageIndex];
-    if (p === undefined) this.pages[pageIndex] = p = new SeriesPage(pageIndex << PAGE_BITS);
+    if (p === undefined) this.pages[pageIndex] = p = new SeriesPage(pageIndex << PAGE_BITS, this.pages[pageIndex - 1]);
     const lo = hashLow(hash);
     p.allocate(ref & PAGE_MASK, lo, hashHigh(hash), ids, n, key, keyStart, keyEnd);
     this.nextRef++;
@@ -175,7 +175,7 @@ export class SeriesStore {
     if (!(ref >= this.nextRef && ref < TOMBSTONE)) throw new RangeError(`series ref ${ref} is not above the last ref ${this.nextRef - 1}`);
     const pageIndex = ref >>> PAGE_BITS;
     let p = this.pages[pageIndex];
-    if (p === undefined) this.pages[pageIndex] = p = new SeriesPage(pageIndex << PAGE_BITS);
+    if (p === undefined) this.pages[pageIndex] = p = new SeriesPage(pageIndex << PAGE_BITS, this.pages[pageIndex - 1]);
     const names = new Array<string>(labelCount >>> 1);
     const values = new Array<string>(labelCount >>> 1);
     for (let k = 0; k < names.length; k++) {
