@@ -70,16 +70,44 @@ export class HeadIndex implements IndexReader {
     if (refs.size === 0) return;
     const keep = (ref: number) => !refs.has(ref);
     this.all.retain(keep);
-    // Rebuilt from the surviving refs, pair by pair in their old order (each name's values stay in order).
-    const kept: Array<[number, number, Uint32Array]> = [];
+    // Every pair's refs are filtered in place and the table rebuilt from the survivors, name by
+    // name in the order their values were first indexed; lists and value lists are reused.
+    const old = this.slots;
+    const oldLists = this.lists;
+    const slots = new Uint32Array(old.length);
+    const lists: Uint32Array[] = [];
+    let pairs = 0;
     for (const [name, values] of this.valuesOf) {
-      for (let k = 0; k < values.n; k++) kept.push([name, values.ids[k], this.refsAt(this.find(name, values.ids[k])).filter(keep)]);
+      let kept = 0;
+      for (let k = 0; k < values.n; k++) {
+        const value = values.ids[k];
+        const s = findSlot(old, name, value);
+        let len = old[s + LEN];
+        let first = old[s + FIRST];
+        if (len === 1) {
+          if (!keep(first)) continue;
+        } else {
+          const list = oldLists[first];
+          let w = 0;
+          for (let r = 0; r < len; r++) if (keep(list[r])) list[w++] = list[r];
+          if (w === 0) continue;
+          len = w;
+          first = w === 1 ? list[0] : lists.push(list) - 1;
+        }
+        placePair(slots, name, value, len, first);
+        pairs++;
+        values.ids[kept++] = value;
+      }
+      values.n = kept;
+      if (kept === 0) this.valuesOf.delete(name);
     }
-    this.slots = new Uint32Array(INITIAL_SLOTS * STRIDE);
-    this.pairs = 0;
-    this.lists = [];
-    this.valuesOf.clear();
-    for (const [name, value, list] of kept) for (const ref of list) this.addPair(name, value, ref);
+    this.slots = slots;
+    this.lists = lists;
+    this.pairs = pairs;
+    // Give back most of the table after a large collection (keeping the load under 1/2).
+    let size = slots.length / STRIDE;
+    while (size > INITIAL_SLOTS && pairs * 8 < size) size /= 2;
+    if (size !== slots.length / STRIDE) this.resize(size);
   }
 
   labelNames(): string[] {
@@ -124,13 +152,7 @@ export class HeadIndex implements IndexReader {
 
   /** The slot offset of the pair, or -1. */
   private find(name: number, value: number): number {
-    const slots = this.slots;
-    const mask = slots.length / STRIDE - 1;
-    for (let k = pairHash(name, value) & mask; ; k = (k + 1) & mask) {
-      const s = k * STRIDE;
-      if (slots[s + LEN] === 0) return -1;
-      if (slots[s + NAME] === name && slots[s + VALUE] === value) return s;
-    }
+    return findSlot(this.slots, name, value);
   }
 
   private addPair(name: number, value: number, ref: number): void {
@@ -179,15 +201,37 @@ export class HeadIndex implements IndexReader {
   }
 
   private grow(): void {
+    this.resize((this.slots.length / STRIDE) * 2);
+  }
+
+  private resize(slotCount: number): void {
     const old = this.slots;
-    const slots = new Uint32Array(old.length * 2);
-    const mask = slots.length / STRIDE - 1;
+    const slots = new Uint32Array(slotCount * STRIDE);
     for (let o = 0; o < old.length; o += STRIDE) {
-      if (old[o + LEN] === 0) continue;
-      let k = pairHash(old[o + NAME], old[o + VALUE]) & mask;
-      while (slots[k * STRIDE + LEN] !== 0) k = (k + 1) & mask;
-      for (let f = 0; f < STRIDE; f++) slots[k * STRIDE + f] = old[o + f];
+      if (old[o + LEN] !== 0) placePair(slots, old[o + NAME], old[o + VALUE], old[o + LEN], old[o + FIRST]);
     }
     this.slots = slots;
   }
+}
+
+/** The slot offset of the pair in `slots`, or -1. */
+function findSlot(slots: Uint32Array, name: number, value: number): number {
+  const mask = slots.length / STRIDE - 1;
+  for (let k = pairHash(name, value) & mask; ; k = (k + 1) & mask) {
+    const s = k * STRIDE;
+    if (slots[s + LEN] === 0) return -1;
+    if (slots[s + NAME] === name && slots[s + VALUE] === value) return s;
+  }
+}
+
+/** Puts a pair that `slots` does not hold into its first free slot. */
+function placePair(slots: Uint32Array, name: number, value: number, len: number, first: number): void {
+  const mask = slots.length / STRIDE - 1;
+  let k = pairHash(name, value) & mask;
+  while (slots[k * STRIDE + LEN] !== 0) k = (k + 1) & mask;
+  const s = k * STRIDE;
+  slots[s + NAME] = name;
+  slots[s + VALUE] = value;
+  slots[s + LEN] = len;
+  slots[s + FIRST] = first;
 }

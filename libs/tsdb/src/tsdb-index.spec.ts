@@ -177,19 +177,26 @@ describe('selectPostings on the head index (Prometheus PostingsForMatchers seman
     let ref = 1;
     for (; ref <= 3000; ref++) addTo(ref, { __name__: `m${rand(5)}`, pod: `pod-${ref}`, zone: `z${rand(3)}`, ...(rand(4) === 0 ? { rare: `r${rand(50)}` } : {}) });
     check();
-    const gone = new Set([...live].filter(() => rand(3) === 0));
-    idx.remove(gone);
-    for (const r of gone) live.delete(r);
-    for (const [n, byValue] of model) {
-      for (const [v, refs] of byValue) {
-        const left = refs.filter((r) => !gone.has(r));
-        if (left.length === 0) byValue.delete(v);
-        else byValue.set(v, left);
+    const removeFromBoth = (gone: Set<number>) => {
+      idx.remove(gone);
+      for (const r of gone) live.delete(r);
+      for (const [n, byValue] of model) {
+        for (const [v, refs] of byValue) {
+          const left = refs.filter((r) => !gone.has(r));
+          if (left.length === 0) byValue.delete(v);
+          else byValue.set(v, left);
+        }
+        if (byValue.size === 0) model.delete(n);
       }
-      if (byValue.size === 0) model.delete(n);
-    }
+    };
+    removeFromBoth(new Set([...live].filter(() => rand(3) === 0)));
     check();
     for (const end = ref + 500; ref < end; ref++) addTo(ref, { __name__: `m${rand(5)}`, pod: `pod-${rand(4000)}`, zone: 'new' });
+    check();
+    // Collect nearly everything (the table shrinks), then grow again.
+    removeFromBoth(new Set([...live].filter((r) => r % 97 !== 0)));
+    check();
+    for (const end = ref + 2000; ref < end; ref++) addTo(ref, { __name__: `m${rand(5)}`, pod: `pod-${ref}`, zone: `z${rand(3)}` });
     check();
   });
 
