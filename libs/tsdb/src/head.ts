@@ -234,10 +234,20 @@ export class Head implements AppendTarget {
   /**
    * `getOrCreateSeriesWithKey` for labels given as UTF-8 byte ranges of `buf` (the decoder's
    * layout: `refs[4e..4e+3]` for entries `from..to`, sorted) with their canonical key
-   * `buf[keyStart, keyEnd)`: no string is built for labels the head already knows.
+   * `buf[keyStart, keyEnd)`: no string is built for labels the head already knows. `view`: as
+   * for `lookupSeriesKey`.
    */
-  getOrCreateSeriesFromBytes(hash: number, buf: Buffer, refs: Uint32Array, from: number, to: number, keyStart: number, keyEnd: number): number {
-    const ref = this.store.findKey(hash, buf, keyStart, keyEnd);
+  getOrCreateSeriesFromBytes(
+    hash: number,
+    buf: Buffer,
+    refs: Uint32Array,
+    from: number,
+    to: number,
+    keyStart: number,
+    keyEnd: number,
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength),
+  ): number {
+    const ref = this.store.findKey(hash, buf, keyStart, keyEnd, view);
     if (ref !== 0) return ref;
     if (!wellFormedLabelBytes(hash, buf, refs, from, to)) {
       // Cold path: the string form says what is wrong (and throws).

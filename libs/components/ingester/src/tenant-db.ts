@@ -78,7 +78,7 @@ export class TenantDb {
           if (limitErrors.length < MAX_LIMIT_ERRORS) limitErrors.push(refused);
           continue;
         }
-        ref = this.createSeries(req, s, hash);
+        ref = this.createSeries(req, s, hash, view);
       }
       app.appendRun(ref, ts, bits, req.seriesSampleStart[s], req.seriesSampleStart[s + 1]);
     }
@@ -119,13 +119,13 @@ export class TenantDb {
     return undefined;
   }
 
-  private createSeries(req: DecodedWriteRequest, s: number, hash: number): number {
+  private createSeries(req: DecodedWriteRequest, s: number, hash: number, view: DataView): number {
     const from = req.seriesLabelStart[s];
     const to = req.seriesLabelEnd[s];
     const keyStart = req.seriesKeyStart[s];
     if (keyStart >= 0) {
       // The usual case (remote write 1.0: the key lies in the body): interned from the bytes.
-      const ref = this.head.getOrCreateSeriesFromBytes(hash, req.buf, req.labelRefs, from, to, keyStart, req.seriesKeyEnd[s]);
+      const ref = this.head.getOrCreateSeriesFromBytes(hash, req.buf, req.labelRefs, from, to, keyStart, req.seriesKeyEnd[s], view);
       const e = req.findLabel(s, METRIC_NAME_BYTES);
       const metric = e < 0 ? '' : this.strings.get(req.buf, req.labelRefs[e * LABEL_REF_STRIDE + 2], req.labelRefs[e * LABEL_REF_STRIDE + 3]);
       this.perMetric.set(metric, (this.perMetric.get(metric) ?? 0) + 1);
