@@ -209,32 +209,17 @@ export class Head implements AppendTarget {
    * series hash as a 53-bit integer (`seriesHash53` from `@panoptes/proto`, the decoder's hash); series with equal hashes are told apart by their labels.
    */
   getOrCreateSeries(hash: number, names: readonly string[], values: readonly string[]): number {
-    return this.getOrCreateSeriesWithKey(hash, names, values, undefined, 0, 0);
-  }
-
-  /**
-   * `getOrCreateSeries` when the caller also has the labels' canonical key (the bytes their hash
-   * was computed over: `buf[keyStart, keyEnd)`, see series-key.ts), which a new series keeps
-   * without re-encoding it. `key` undefined: built from the strings.
-   */
-  getOrCreateSeriesWithKey(
-    hash: number,
-    names: readonly string[],
-    values: readonly string[],
-    key: Buffer | undefined,
-    keyStart: number,
-    keyEnd: number,
-  ): number {
     const ref = this.store.find(hash, names, values);
     if (ref !== 0) return ref;
     this.validateNewSeries(hash, names, values);
-    return this.indexNew(key === undefined ? this.store.create(hash, names, values) : this.store.create(hash, names, values, key, keyStart, keyEnd));
+    return this.indexNew(this.store.create(hash, names, values));
   }
 
   /**
-   * `getOrCreateSeriesWithKey` for labels given as UTF-8 byte ranges of `buf` (the decoder's
-   * layout: `refs[4e..4e+3]` for entries `from..to`, sorted) with their canonical key
-   * `buf[keyStart, keyEnd)`: no string is built for labels the head already knows. `view`: as
+   * `getOrCreateSeries` for labels given as UTF-8 byte ranges of `buf` (the decoder's layout:
+   * `refs[4e..4e+3]` for entries `from..to`, sorted) with their canonical key `buf[keyStart,
+   * keyEnd)` (the bytes their hash was computed over, see series-key.ts), which the new series
+   * keeps: no string is built for labels the head already knows. `view`: as
    * for `lookupSeriesKey`.
    */
   getOrCreateSeriesFromBytes(
@@ -820,7 +805,7 @@ export class Head implements AppendTarget {
  * a 53-bit hash, 1..0x7fff labels, no empty name or value, names strictly ascending.
  */
 function wellFormedLabelBytes(hash: number, buf: Uint8Array, refs: Uint32Array, from: number, to: number): boolean {
-  if (!Number.isInteger(hash) || hash < 0 || hash >= MAX_HASH) return false;
+  if (!isInteger(hash) || hash < 0 || hash >= MAX_HASH) return false;
   if (to <= from || to - from > 0x7fff) return false;
   for (let e = from; e < to; e++) {
     const r = 4 * e;

@@ -81,8 +81,7 @@ describe('Head.lookupSeriesKey', () => {
     const head = newHead();
     const labels = { __name__: 'up', job: 'node' };
     const [d] = decoded([labels]);
-    const [names, values] = split(labels);
-    const ref = head.getOrCreateSeriesWithKey(d.hash, names, values, d.buf, d.keyStart, d.keyEnd);
+    const ref = head.getOrCreateSeriesFromBytes(d.hash, d.buf, d.refs, d.from, d.to, d.keyStart, d.keyEnd);
     d.buf.fill(0); // the request's buffer is reused for the next request
     const [again] = decoded([labels]);
     expect(head.lookupSeriesKey(again.hash, again.buf, again.keyStart, again.keyEnd)).toBe(ref);

@@ -114,22 +114,15 @@ export class SeriesStore {
     return true;
   }
 
-  /**
-   * Adds a series with these (sorted, validated) labels; returns its ref. `key` is their canonical
-   * key when the caller has it (a request's bytes), else it is built from the strings.
-   */
-  create(hash: number, names: readonly string[], values: readonly string[], key?: Buffer, keyStart = 0, keyEnd = key?.length ?? 0): number {
+  /** Adds a series with these (sorted, validated) labels; returns its ref. Its key is built from the strings. */
+  create(hash: number, names: readonly string[], values: readonly string[]): number {
     const ids = this.idScratch(names.length * 2);
     for (let k = 0; k < names.length; k++) {
       ids[2 * k] = this.symbols.intern(names[k]);
       ids[2 * k + 1] = this.symbols.intern(values[k]);
     }
-    if (key === undefined) {
-      key = this.keys.build(names, values);
-      keyStart = 0;
-      keyEnd = key.length;
-    }
-    return this.createInterned(hash, ids, names.length * 2, key, keyStart, keyEnd);
+    const key = this.keys.build(names, values);
+    return this.createInterned(hash, ids, names.length * 2, key, 0, key.length);
   }
 
   /**

@@ -123,27 +123,27 @@ export class TenantDb {
     const from = req.seriesLabelStart[s];
     const to = req.seriesLabelEnd[s];
     const keyStart = req.seriesKeyStart[s];
-    if (keyStart >= 0) {
-      // The usual case (remote write 1.0: the key lies in the body): interned from the bytes.
-      const ref = this.head.getOrCreateSeriesFromBytes(hash, req.buf, req.labelRefs, from, to, keyStart, req.seriesKeyEnd[s], view);
-      const e = req.findLabel(s, METRIC_NAME_BYTES);
-      const metric = e < 0 ? '' : this.strings.get(req.buf, req.labelRefs[e * LABEL_REF_STRIDE + 2], req.labelRefs[e * LABEL_REF_STRIDE + 3]);
-      this.perMetric.set(metric, (this.perMetric.get(metric) ?? 0) + 1);
-      return ref;
-    }
-    const names = new Array<string>(to - from);
-    const values = new Array<string>(to - from);
-    let metric = '';
-    const strings = this.strings;
     const buf = req.buf;
     const refs = req.labelRefs;
-    for (let e = from; e < to; e++) {
-      const r = e * LABEL_REF_STRIDE;
-      names[e - from] = strings.get(buf, refs[r], refs[r + 1]);
-      values[e - from] = strings.get(buf, refs[r + 2], refs[r + 3]);
-      if (names[e - from] === METRIC_NAME) metric = values[e - from];
+    const strings = this.strings;
+    let ref: number;
+    let metric = '';
+    if (keyStart >= 0) {
+      // The usual case (remote write 1.0: the key lies in the body): interned from the bytes.
+      ref = this.head.getOrCreateSeriesFromBytes(hash, buf, refs, from, to, keyStart, req.seriesKeyEnd[s], view);
+      const e = req.findLabel(s, METRIC_NAME_BYTES);
+      if (e >= 0) metric = strings.get(buf, refs[e * LABEL_REF_STRIDE + 2], refs[e * LABEL_REF_STRIDE + 3]);
+    } else {
+      const names = new Array<string>(to - from);
+      const values = new Array<string>(to - from);
+      for (let e = from; e < to; e++) {
+        const r = e * LABEL_REF_STRIDE;
+        names[e - from] = strings.get(buf, refs[r], refs[r + 1]);
+        values[e - from] = strings.get(buf, refs[r + 2], refs[r + 3]);
+        if (names[e - from] === METRIC_NAME) metric = values[e - from];
+      }
+      ref = this.head.getOrCreateSeries(hash, names, values);
     }
-    const ref = this.head.getOrCreateSeries(hash, names, values);
     this.perMetric.set(metric, (this.perMetric.get(metric) ?? 0) + 1);
     return ref;
   }
