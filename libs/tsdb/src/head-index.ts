@@ -1,5 +1,6 @@
 import { IndexReader } from './index-reader';
 import { EMPTY_POSTINGS, RefList, union } from './postings';
+import { grown } from './series-page';
 import { SymbolTable } from './symbols';
 
 /** A label set as interned [name, value] id pairs, flattened: n0 v0 n1 v1 …, sorted by name. */
@@ -174,11 +175,7 @@ export class HeadIndex implements IndexReader {
         slots[s + FIRST] = this.lists.push(list) - 1;
       } else {
         let list = this.lists[slots[s + FIRST]];
-        if (len === list.length) {
-          const grown = new Uint32Array(len * 2);
-          grown.set(list);
-          this.lists[slots[s + FIRST]] = list = grown;
-        }
+        if (len === list.length) this.lists[slots[s + FIRST]] = list = grown(list, len * 2);
         list[len] = ref;
       }
       slots[s + LEN] = len + 1;
@@ -191,11 +188,7 @@ export class HeadIndex implements IndexReader {
     slots[s + FIRST] = ref;
     let values = this.valuesOf.get(name);
     if (values === undefined) this.valuesOf.set(name, (values = { ids: new Uint32Array(4), n: 0 }));
-    if (values.n === values.ids.length) {
-      const grown = new Uint32Array(values.n * 2);
-      grown.set(values.ids);
-      values.ids = grown;
-    }
+    if (values.n === values.ids.length) values.ids = grown(values.ids, values.n * 2);
     values.ids[values.n++] = value;
     if (++this.pairs * 2 > slots.length / STRIDE) this.grow();
   }

@@ -32,7 +32,8 @@ export class MemChunk {
 const INITIAL_CAPACITY = 16;
 const NO_KEY = Buffer.alloc(0);
 
-function grown<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T, capacity: number, fill?: number): T {
+/** A copy of `a` with room for `capacity` elements (the new ones `fill`ed, else zero). */
+export function grown<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T, capacity: number, fill?: number): T {
   const next = new (a.constructor as new (n: number) => T)(capacity);
   next.set(a);
   if (fill !== undefined) next.fill(fill, a.length);

@@ -1,5 +1,5 @@
 import { Labels } from '@panoptes/block-formats';
-import { SymbolTable } from './symbols';
+import { SymbolTable, utf8Equals } from './symbols';
 import { SeriesKeyBuilder, viewBytesEqual } from './series-key';
 
 const TWO_32 = 0x1_0000_0000;
@@ -302,22 +302,4 @@ export class SeriesStore {
     this.table = table;
     this.tableUsed = this.live;
   }
-}
-
-const decoder = new TextDecoder();
-
-/** Whether `buf[off..off+len)` is the UTF-8 encoding of `s`; ASCII compares without allocating. */
-function utf8Equals(buf: Uint8Array, off: number, len: number, s: string): boolean {
-  const n = s.length;
-  if (n > len) return false; // every UTF-16 unit takes at least one UTF-8 byte
-  if (n === len) {
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) return decoder.decode(buf.subarray(off, off + len)) === s;
-      if (buf[off + i] !== c) return false;
-    }
-    return true;
-  }
-  // Fewer units than bytes: non-ASCII somewhere; compare the decoded string.
-  return decoder.decode(buf.subarray(off, off + len)) === s;
 }

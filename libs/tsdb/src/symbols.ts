@@ -50,7 +50,7 @@ export class SymbolTable {
     for (;;) {
       const entry = slotIds[slot];
       if (entry === 0) break;
-      if (slotHashes[slot] === h && asciiEquals(this.strings[entry - 1], buf, off, len)) return entry - 1;
+      if (slotHashes[slot] === h && utf8Equals(buf, off, len, this.strings[entry - 1])) return entry - 1;
       slot = (slot + 1) & mask;
     }
     const id = this.intern(buf.toString('latin1', off, end));
@@ -93,8 +93,20 @@ export class SymbolTable {
   }
 }
 
-function asciiEquals(s: string, buf: Uint8Array, off: number, len: number): boolean {
-  if (s.length !== len) return false;
-  for (let k = 0; k < len; k++) if (s.charCodeAt(k) !== buf[off + k]) return false;
-  return true;
+const decoder = new TextDecoder();
+
+/** Whether `buf[off..off+len)` is the UTF-8 encoding of `s`; ASCII compares without allocating. */
+export function utf8Equals(buf: Uint8Array, off: number, len: number, s: string): boolean {
+  const n = s.length;
+  if (n > len) return false; // every UTF-16 unit takes at least one UTF-8 byte
+  if (n === len) {
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return decoder.decode(buf.subarray(off, off + len)) === s;
+      if (buf[off + i] !== c) return false;
+    }
+    return true;
+  }
+  // Fewer units than bytes: non-ASCII somewhere; compare the decoded string.
+  return decoder.decode(buf.subarray(off, off + len)) === s;
 }
