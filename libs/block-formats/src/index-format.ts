@@ -1,7 +1,7 @@
 import { ValidationError } from '@panoptes/common';
 import { ByteWriter, Decbuf, verifyCrc32c } from './encoding';
 import { CorruptBlockError } from './errors';
-import { compareUtf8, Labels, labelsString } from './labels';
+import { compareLabels, compareUtf8, Labels, labelsString } from './labels';
 
 /**
  * The block `index` file, version 2 (Prometheus tsdb/docs/format/index.md):
@@ -171,14 +171,14 @@ export class IndexBuilder {
 
   /** Whether a series with `labels` may be added next: it sorts strictly after the last one. */
   follows(labels: Labels): boolean {
-    return this.numSeries === 0 || compareSeriesLabels(this.prev, labels) < 0;
+    return this.numSeries === 0 || compareLabels(this.prev, labels) < 0;
   }
 
   /** Adds the next series. `labels` and `chunks` are read now and not kept. */
   add(labels: Labels, chunks: readonly ChunkMeta[]): void {
     const i = this.numSeries;
     const prev = this.prev;
-    if (i > 0 && compareSeriesLabels(prev, labels) >= 0) {
+    if (i > 0 && compareLabels(prev, labels) >= 0) {
       throw new ValidationError(
         'series_not_sorted',
         `index series must be sorted by labels without duplicates; ${labelsString(labels)} comes after ${labelsString(prev)}`,
@@ -238,18 +238,6 @@ export class IndexBuilder {
       }),
     );
   }
-}
-
-/** `compareLabels`, with equal pairs (shared prefixes of sorted series) told apart without a call. */
-function compareSeriesLabels(a: Labels, b: Labels): number {
-  const m = Math.min(a.length, b.length);
-  for (let k = 0; k < m; k++) {
-    const x = a[k];
-    const y = b[k];
-    if (x[0] !== y[0]) return compareUtf8(x[0], y[0]);
-    if (x[1] !== y[1]) return compareUtf8(x[1], y[1]);
-  }
-  return a.length - b.length;
 }
 
 /** A copy of `a` with room for at least `need` elements. */

@@ -28,14 +28,17 @@ export function compareUtf8(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** Prometheus' `labels.Compare`: pair by pair, name then value; a prefix sorts first. */
+/**
+ * Prometheus' `labels.Compare`: pair by pair, name then value; a prefix sorts first. Equal
+ * strings (the shared prefixes of neighbouring sorted series) are passed over without a call.
+ */
 export function compareLabels(a: Labels, b: Labels): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    let c = compareUtf8(a[i][0], b[i][0]);
-    if (c !== 0) return c;
-    c = compareUtf8(a[i][1], b[i][1]);
-    if (c !== 0) return c;
+    const x = a[i];
+    const y = b[i];
+    if (x[0] !== y[0]) return compareUtf8(x[0], y[0]);
+    if (x[1] !== y[1]) return compareUtf8(x[1], y[1]);
   }
   return a.length - b.length;
 }
