@@ -106,6 +106,11 @@ export class BlockWriter {
     return this.finalDir;
   }
 
+  /** The chunk segment writer when it is open already, without an await; else undefined (then `chunkWriter()`). */
+  private openSegments(): ChunkSegmentWriter | undefined {
+    return this.state === 'open' ? this.segments : undefined;
+  }
+
   private async chunkWriter(): Promise<ChunkSegmentWriter> {
     if (this.state !== 'open') throw new ValidationError('block_writer_closed', `block ${this.ulid} is already finished or aborted`);
     if (!this.segments) {
@@ -138,7 +143,7 @@ export class BlockWriter {
         );
       }
     }
-    const writer = this.state === 'open' && this.segments !== undefined ? this.segments : await this.chunkWriter();
+    const writer = this.openSegments() ?? (await this.chunkWriter());
     const words = new Uint32Array(values.buffer, values.byteOffset, n * 2);
     const chunks: ChunkMeta[] = [];
     const enc = this.encoder;
@@ -161,7 +166,7 @@ export class BlockWriter {
   async addSeriesChunks(labels: Labels, encoded: readonly EncodedChunk[]): Promise<void> {
     validateLabels(labels);
     if (encoded.length === 0) throw new ValidationError('series_without_chunks', `series ${labelsString(labels)} has no chunks`);
-    const writer = this.state === 'open' && this.segments !== undefined ? this.segments : await this.chunkWriter();
+    const writer = this.openSegments() ?? (await this.chunkWriter());
     const chunks: ChunkMeta[] = [];
     let samples = 0;
     for (let i = 0; i < encoded.length; i++) {
