@@ -35,8 +35,6 @@ const INITIAL_CAPACITY = 16;
  * room for a 24-byte sample, so 32 would be outgrown at the second sample of most series.
  */
 export const MIN_CHUNK_BUFFER = 64;
-/** A compaction sizes `chunkBytes` this much over its live buffers (room for new ones). */
-const CHUNK_BYTES_SLACK = 1.25;
 const NO_KEY = Buffer.alloc(0);
 
 /** A copy of `a` with room for `capacity` elements (the new ones `fill`ed, else zero). */
@@ -241,11 +239,17 @@ export class SeriesPage {
 
   /**
    * Replaces `chunkBytes` with a new array holding only the live buffers (their written bytes),
-   * sized with room for `extra` more bytes and some slack.
+   * with room for `extra` more bytes and a fifth of it free: the same size when freed buffers make
+   * the room, else doubled (halved when three quarters would be free), so a page whose series all
+   * grow their buffers copies its bytes a few times, not once per few dozen buffers.
    */
   private compactChunks(extra: number, epoch: number): void {
     const old = this.chunkBytes;
-    const size = Math.max(INITIAL_CAPACITY * MIN_CHUNK_BUFFER, Math.ceil(((this.chunkBytesLive + extra) * CHUNK_BYTES_SLACK) / 8) * 8);
+    const need = this.chunkBytesLive + extra;
+    const min = need * 2;
+    let size = old.length;
+    while (size < min) size *= 2;
+    while (size > INITIAL_CAPACITY * MIN_CHUNK_BUFFER && size >= min * 2) size /= 2;
     const next = new Uint8Array(size);
     let at = 0;
     for (let j = 0; j < this.used; j++) {
@@ -253,7 +257,7 @@ export class SeriesPage {
       if (cap === 0) continue;
       const from = this.bufOff[j];
       const written = this.count[j] === 0 ? 0 : (this.bits[j] + 7) >>> 3;
-      if (written > 0) next.set(old.subarray(from, from + written), at);
+      for (let k = 0; k < written; k++) next[at + k] = old[from + k];
       this.bufOff[j] = at;
       this.bufEpoch[j] = epoch;
       at += cap;

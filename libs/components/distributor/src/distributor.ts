@@ -176,9 +176,20 @@ export class Distributor extends Service {
     if (compressed.length === 0) {
       throw new ValidationError('malformed_request', 'empty request body; a remote write request is a snappy-compressed protobuf message', { tenant });
     }
-    // With a spare byte in front: the ingest record of an unchanged request is made without a copy.
-    const body = decompressRemoteWriteBody(compressed, this.config.maxRecvMsgSizeBytes);
-    return this.pushBody(tenant, version, body, version === 2 ? 'prometheus-rw2' : 'prometheus-rw1', compressed);
+    const protocol = version === 2 ? 'prometheus-rw2' : 'prometheus-rw1';
+    if (!this.sink.releasesBody) {
+      // The sink may keep the body: memory of its own, with a spare byte in front so that the
+      // ingest record of an unchanged request is made without a copy.
+      const body = decompressRemoteWriteBody(compressed, this.config.maxRecvMsgSizeBytes);
+      return this.pushBody(tenant, version, body, protocol, compressed);
+    }
+    const decoder = this.decoders.pop() ?? new RemoteWriteDecoder();
+    try {
+      const body = decoder.decompress(compressed, this.config.maxRecvMsgSizeBytes);
+      return await this.decodeAndPush(decoder, tenant, version, body, protocol, compressed);
+    } finally {
+      this.releaseDecoder(decoder);
+    }
   }
 
   /**
@@ -187,6 +198,18 @@ export class Distributor extends Service {
    */
   async pushBody(tenant: string, version: RemoteWriteVersion, body: Buffer, protocol = 'prometheus-rw1', snappy?: Buffer): Promise<PushResult> {
     const decoder = this.decoders.pop() ?? new RemoteWriteDecoder();
+    try {
+      return await this.decodeAndPush(decoder, tenant, version, body, protocol, snappy);
+    } finally {
+      this.releaseDecoder(decoder);
+    }
+  }
+
+  private releaseDecoder(decoder: RemoteWriteDecoder): void {
+    if (this.decoders.length < DECODERS_KEPT) this.decoders.push(decoder);
+  }
+
+  private async decodeAndPush(decoder: RemoteWriteDecoder, tenant: string, version: RemoteWriteVersion, body: Buffer, protocol: string, snappy?: Buffer): Promise<PushResult> {
     try {
       const req = decoder.decode(body, version, tenantHashSeed(tenant));
       this.requests.inc({ tenant, protocol });
@@ -201,8 +224,6 @@ export class Distributor extends Service {
         throw new ValidationError(err.reason, err.message, { tenant, cause: err });
       }
       throw err;
-    } finally {
-      if (this.decoders.length < DECODERS_KEPT) this.decoders.push(decoder);
     }
   }
 

@@ -17,6 +17,13 @@ export interface DownstreamRefusal {
  */
 export interface SeriesSink {
   /**
+   * True when `write` keeps no reference to `unchangedBody` once it resolved or rejected (it copies
+   * or compresses what it keeps): the distributor then decompresses the next request into the same
+   * memory. Absent or false: the body may live on (a record value sharing it, a message still being
+   * sent to a replica after the quorum answered), and each request gets memory of its own.
+   */
+  readonly releasesBody?: boolean;
+  /**
    * Writes series `series[0..count)` of `req` (ascending indices) for `tenant`, with their
    * exemplars and the request's metadata. `unchangedBody` is the request's own uncompressed body
    * when every series is written exactly as received (it may then be forwarded as it is), and
@@ -74,6 +81,14 @@ export function defaultIngestLogSinkConfig(): IngestLogSinkConfig {
  * as it came when records are compressed.
  */
 export class IngestLogSink implements SeriesSink {
+  /**
+   * With compressed records or the client's compression kept, an unchanged body given with its
+   * snappy form is never a record value (those are the snappy bytes, or copies).
+   */
+  get releasesBody(): boolean {
+    return this.config.compressRecords || this.config.keepClientCompression;
+  }
+
   private readonly encoder = new WriteRequestSubsetEncoder();
   private partitionOf = new Int32Array(1024);
   private grouped = new Uint32Array(1024);

@@ -4,6 +4,7 @@ import { SERIES_FLAG_INVALID_UTF8, SERIES_FLAG_UNSORTED_LABELS, seriesHashOfLabe
 import { materialise, normaliseV1Input, normaliseV2Input } from '../testing/reference';
 import { MetricType } from './decoded-write-request';
 import { RemoteWriteDecoder } from './decoder';
+import { compressSnappy, decompressSnappy } from '../snappy/snappy';
 import { encodeRawWriteRequestV2, encodeWriteRequestV1, encodeWriteRequestV2, WriteRequestV1Input, WriteRequestV2Input } from './encoder';
 
 const T0 = 1_700_000_000_000;
@@ -440,5 +441,35 @@ describe('RemoteWriteDecoder bad input', () => {
         if (!(e instanceof ValidationError)) throw e;
       }
     }
+  });
+});
+
+describe('RemoteWriteDecoder.decompress', () => {
+  const bodyOf = (series: number, name: string) =>
+    encodeWriteRequestV1({
+      timeseries: Array.from({ length: series }, (_, i) => ({ labels: [{ name: '__name__', value: name }, { name: 'i', value: String(i) }], samples: [{ timestamp: 1000 + i, value: i }] })),
+    });
+
+  it('decompresses every body into the same memory, grown when a body needs more, and decodes it right', () => {
+    const decoder = new RemoteWriteDecoder();
+    const seen = new Set<ArrayBufferLike>();
+    for (const [series, name] of [[10, 'a'], [20, 'b'], [5000, 'c'], [3, 'd'], [4000, 'e']] as const) {
+      const raw = bodyOf(series, name);
+      const body = decoder.decompress(compressSnappy(raw), 64 << 20);
+      expect(Buffer.compare(body, raw)).toBe(0);
+      seen.add(body.buffer);
+      const req = decoder.decode(body, 1);
+      expect(req.seriesCount).toBe(series);
+      expect(req.seriesString(series - 1)).toBe(`{__name__="${name}", i="${series - 1}"}`);
+    }
+    // One allocation for the small bodies, a bigger one from the 5000-series body on.
+    expect(seen.size).toBe(2);
+  });
+
+  it('refuses a body over the limit before allocating, with the same error as decompressSnappy', () => {
+    const decoder = new RemoteWriteDecoder();
+    const compressed = compressSnappy(bodyOf(100, 'x'));
+    expect(() => decoder.decompress(compressed, 100)).toThrow(expect.objectContaining({ reason: 'request_too_large' }));
+    expect(() => decompressSnappy(compressed, 100)).toThrow(expect.objectContaining({ reason: 'request_too_large' }));
   });
 });

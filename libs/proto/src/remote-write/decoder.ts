@@ -1,5 +1,6 @@
 import { ValidationError } from '@panoptes/common';
 import { malformed } from '../errors';
+import { decompressSnappy, snappyDecodedLength } from '../snappy/snappy';
 import { canonicalLabelSize } from '../hash/series-hash';
 import { DecodedWriteRequest, RemoteWriteVersion, METRIC_NAME } from './decoded-write-request';
 
@@ -56,6 +57,8 @@ const WHAT: Record<RemoteWriteVersion, string> = {
 };
 
 const EMPTY = Buffer.alloc(0);
+/** Largest body whose memory a decoder keeps for the next one (`decompress`); larger ones get their own. */
+const MAX_KEPT_BODY_BYTES = 8 << 20;
 const TWO_POW_32 = 4294967296;
 
 /**
@@ -92,9 +95,29 @@ export class RemoteWriteDecoder {
   private xrefs: Uint32Array = new Uint32Array(16);
   private xrefCount = 0;
   private readonly meta6 = new Uint32Array(6);
+  /** `decompress`'s memory, reused from body to body: an allocation of its own, never a view of Node's shared pool. */
+  private scratch: Buffer = EMPTY;
 
   constructor(private readonly config: RemoteWriteDecoderConfig = defaultRemoteWriteDecoderConfig()) {
     this.out = new DecodedWriteRequest(config.initialSeriesCapacity, config.initialSampleCapacity);
+  }
+
+  /**
+   * Decompresses a snappy remote write body (limits and errors as `decompressSnappy`) into memory
+   * this decoder keeps and reuses for its next body: no allocation per request, so the garbage
+   * collector is not driven by bodies. Only for a caller that keeps no reference to the body
+   * once it is done with the decoded request. The request decoded before is forgotten first (its
+   * generation moves), so no holder of it reads it over the new bytes, even when they are corrupt.
+   */
+  decompress(compressed: Uint8Array, maxDecompressedBytes: number): Buffer {
+    this.out.reset(EMPTY, this.version, 0, this.config.maxRetainedSeriesCapacity, this.config.maxRetainedSampleCapacity);
+    const { length } = snappyDecodedLength(compressed);
+    if (length <= maxDecompressedBytes && length <= MAX_KEPT_BODY_BYTES && length + 8 > this.scratch.length) {
+      let size = 64 << 10;
+      while (size < length + 8) size *= 2;
+      this.scratch = Buffer.allocUnsafeSlow(size);
+    }
+    return decompressSnappy(compressed, maxDecompressedBytes, 0, this.scratch);
   }
 
   /**

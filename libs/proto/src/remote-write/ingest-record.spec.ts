@@ -32,6 +32,21 @@ describe('DecodedAttachment', () => {
   });
 
   it.each([
+    { name: 'a good body', next: () => compressSnappy(body('down')) },
+    { name: 'a corrupt body', next: () => Buffer.from([0x20, 0x00, 0xff, 0xff, 0xff, 0xff]) },
+  ])("gives nothing once the decoder decompressed $name into the decoded body's memory", ({ next }) => {
+    const decoder = new RemoteWriteDecoder();
+    const first = decoder.decompress(compressSnappy(body('up')), 1 << 20);
+    const attachment = new DecodedAttachment(decoder.decode(first, 1, 42));
+    try {
+      decoder.decompress(next(), 1 << 20);
+    } catch {
+      // a corrupt body throws after it may have overwritten the memory
+    }
+    expect(attachedRequest(attachment, 42)).toBeUndefined();
+  });
+
+  it.each([
     { name: 'no attachment', attachment: undefined },
     { name: 'some other object', attachment: { req: 'not a decoded request' } },
   ])('gives nothing for $name', ({ attachment }) => {

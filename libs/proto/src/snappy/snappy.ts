@@ -50,8 +50,10 @@ export function snappyDecodedLength(src: Uint8Array): { length: number; headerBy
  * the declared uncompressed length is over `maxDecompressedBytes` — checked before allocating —
  * and `ValidationError` (reason `malformed_request`) on corrupt input. With `headroom`, the result
  * is a view that starts that many bytes into its own allocation (their content is unspecified).
+ * `into`: memory to decompress into when it holds `headroom` + the declared length + 8 bytes (the
+ * result is then a view of it; corrupt input may have overwritten it); else a new allocation.
  */
-export function decompressSnappy(src: Uint8Array, maxDecompressedBytes: number, headroom = 0): Buffer {
+export function decompressSnappy(src: Uint8Array, maxDecompressedBytes: number, headroom = 0, into?: Buffer): Buffer {
   const { length, headerBytes } = snappyDecodedLength(src);
   if (length > maxDecompressedBytes) throw tooLarge(length, maxDecompressedBytes);
   if (length > (src.length - headerBytes) * MAX_EXPANSION) {
@@ -60,7 +62,7 @@ export function decompressSnappy(src: Uint8Array, maxDecompressedBytes: number, 
   // 8 spare bytes: copies move 4-byte words and may write up to 3 bytes past an element's end
   // (overwritten by the next element; the spare bytes are cut off the returned view). `headroom`
   // bytes before the output belong to the caller (a record header written in front, no copy).
-  const out = Buffer.allocUnsafe(headroom + length + 8).subarray(headroom);
+  const out = (into !== undefined && into.length >= headroom + length + 8 ? into : Buffer.allocUnsafe(headroom + length + 8)).subarray(headroom);
   const dst = new DataView(out.buffer, out.byteOffset, length + 8);
   const sv = new DataView(src.buffer, src.byteOffset, src.byteLength);
   let ip = headerBytes;
