@@ -25,11 +25,10 @@ import { SymbolTable } from './symbols';
  *   compaction, so its ids keep pointing into the captured `SymbolTable`;
  * - completed chunks: packed arrays that are never modified (adding or dropping chunks builds new
  *   ones);
- * - open head chunk buffers (ranges of the page's `chunkBytes`): later appends only set bits past
- *   the captured `bits` and rewrite the 2-byte sample count, the chunk writer never reuses a buffer
- *   allocated before a capture (`HeadChunkWriter.beginCapture`), new buffers come from past every
- *   existing one, and a compaction builds a new array, so `headChunk` rebuilds the captured bytes
- *   from the captured offset, count and bit length;
+ * - open head chunk buffers: later appends only set bits past the captured `bits` and rewrite the
+ *   2-byte sample count, and the chunk writer never reuses a buffer allocated before a capture
+ *   (`HeadChunkWriter.beginCapture`), so `headChunk` rebuilds the captured bytes from the captured
+ *   count and bit length;
  * - out-of-order chunk lists: replaced, never modified; out-of-order buffers are copied.
  */
 export class PageCapture {
@@ -51,9 +50,8 @@ export class PageCapture {
   readonly leading: Uint8Array;
   readonly trailing: Uint8Array;
   readonly bits: Uint32Array;
-  /** The page's head chunk bytes when captured (shared: read through `headChunk`) and each slot's offset. */
-  private readonly chunkBytes: Uint8Array;
-  private readonly bufOff: Uint32Array;
+  /** Open head chunk buffers (shared: read through `headChunk`). */
+  private readonly buf: ReadonlyArray<Uint8Array | undefined>;
   /** Completed chunks, packed (shared, immutable). */
   readonly done: ReadonlyArray<Uint8Array | undefined>;
   readonly doneCount: Uint32Array;
@@ -78,8 +76,7 @@ export class PageCapture {
     this.leading = p.leading.slice(0, used);
     this.trailing = p.trailing.slice(0, used);
     this.bits = p.bits.slice(0, used);
-    this.chunkBytes = p.chunkBytes;
-    this.bufOff = p.bufOff.slice(0, used);
+    this.buf = p.buf.slice(0, used);
     this.done = p.done.slice(0, used);
     this.doneCount = p.doneCount.slice(0, used);
   }
@@ -90,17 +87,15 @@ export class PageCapture {
 
   /** Writes slot i's open head chunk as captured ((bits+7)/8 bytes) into `out` at `at`; count must be > 0. */
   headChunk(i: number, out: Uint8Array, at: number): void {
-    const buf = this.chunkBytes;
-    const off = this.bufOff[i];
+    const buf = this.buf[i]!;
     const bits = this.bits[i];
     const n = (bits + 7) >>> 3;
     out[at] = this.count[i] >>> 8;
     out[at + 1] = this.count[i] & 0xff;
-    out.set(buf.subarray(off + 2, off + n - 1), at + 2);
+    out.set(buf.subarray(2, n - 1), at + 2);
     // The last byte may have gained low bits from later appends.
     const partial = bits & 7;
-    const last = buf[off + n - 1];
-    out[at + n - 1] = partial === 0 ? last : last & (0xff << (8 - partial));
+    out[at + n - 1] = partial === 0 ? buf[n - 1] : buf[n - 1] & (0xff << (8 - partial));
   }
 }
 

@@ -1,7 +1,6 @@
 import { seededRandom as rng } from '@panoptes/common';
 import { XorChunkEncoder, XorChunkIterator } from '@panoptes/block-formats';
 import { HeadChunkWriter } from './head-chunk-writer';
-import { PageCapture } from './head-capture';
 import { packedChunk } from './packed-chunks';
 import { SeriesPage } from './series-page';
 
@@ -99,79 +98,5 @@ describe('HeadChunkWriter', () => {
     expect(packed.map((c) => Buffer.from(c.data).toString('hex'))).toEqual(cut[3]);
     expect(packed.map((c) => [c.minT, c.maxT])).toEqual([0, 1, 2].map((r) => [r * 1_000_000 + 3, r * 1_000_000 + 99_003]));
     expect(page.count[3]).toBe(0);
-  });
-
-  it("keeps every series' bytes and every capture's view through buffer growth, reuse, frees and compactions", () => {
-    const SERIES = 150;
-    const page = new SeriesPage(0);
-    for (let i = 0; i < SERIES; i++) page.allocate(i, i, 0, [0, i]);
-    const writer = new HeadChunkWriter();
-    const rand = rng(2024);
-    const enc = Array.from({ length: SERIES }, () => new XorChunkEncoder());
-    const nextT = new Array<number>(SERIES).fill(1_000);
-    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-    const captures: Array<{ capture: PageCapture; expected: Map<number, string> }> = [];
-    let arrays = 0;
-    let last = page.chunkBytes;
-    const ops = { appends: 0, cuts: 0, drops: 0 };
-    for (let step = 0; step < 6000; step++) {
-      const i = Math.floor(rand() * SERIES);
-      const roll = rand();
-      if (roll < 0.03 && page.count[i] > 0) {
-        writer.cut(page, i);
-        expect(hex(packedChunk(page.done[i]!, page.doneCount[i], page.doneCount[i] - 1).data)).toBe(hex(enc[i].bytes()));
-        enc[i].reset();
-        ops.cuts++;
-      } else if (roll < 0.04 && page.count[i] > 0) {
-        writer.drop(page, i);
-        enc[i].reset();
-        ops.drops++;
-      } else if (roll < 0.045) {
-        writer.beginCapture();
-        const expected = new Map<number, string>();
-        for (let j = 0; j < SERIES; j++) if (page.count[j] > 0) expected.set(j, hex(writer.snapshot(page, j)!.data));
-        captures.push({ capture: new PageCapture(0, page), expected });
-      } else if (page.count[i] < 100) {
-        // High-entropy values (about 9 bytes a sample): buffers outgrow 64, 128 and 256 bytes.
-        const run = 1 + Math.floor(rand() * 6);
-        const ts = new Float64Array(run);
-        const values = new Float64Array(run);
-        for (let k = 0; k < run; k++) {
-          ts[k] = nextT[i] += 1 + Math.floor(rand() * 30_000);
-          values[k] = rand() < 0.3 ? 7 : (rand() - 0.5) * 1e9;
-          enc[i].append(ts[k], values[k]);
-        }
-        writer.appendRun(page, i, ts, new Uint32Array(values.buffer), 0, run);
-        ops.appends++;
-      }
-      if (page.chunkBytes !== last) {
-        arrays++;
-        last = page.chunkBytes;
-      }
-    }
-    for (let i = 0; i < SERIES; i++) {
-      const snap = writer.snapshot(page, i);
-      expect(snap === undefined ? '' : hex(snap.data)).toBe(page.count[i] === 0 ? '' : hex(enc[i].bytes()));
-    }
-    for (const { capture, expected } of captures) {
-      for (const [j, bytes] of expected) {
-        const out = new Uint8Array(bytes.length / 2);
-        capture.headChunk(j, out, 0);
-        expect(hex(out)).toBe(bytes);
-      }
-    }
-    let live = 0;
-    for (let i = 0; i < SERIES; i++) {
-      live += page.bufCap[i];
-      if (page.bufCap[i] > 0) expect(page.bufOff[i] + page.bufCap[i]).toBeLessThanOrEqual(page.chunkBytesLen);
-    }
-    expect(page.chunkBytesLive).toBe(live);
-    expect(page.chunkBytesLen).toBeLessThanOrEqual(page.chunkBytes.length);
-    // The walk did what it is for: many appends, cuts, frees, captures and compactions.
-    expect(ops.appends).toBeGreaterThan(4000);
-    expect(ops.cuts).toBeGreaterThan(50);
-    expect(ops.drops).toBeGreaterThan(20);
-    expect(captures.length).toBeGreaterThan(10);
-    expect(arrays).toBeGreaterThan(5);
   });
 });

@@ -1,5 +1,5 @@
 import { packedAppend } from './packed-chunks';
-import { MIN_CHUNK_BUFFER, MemChunk, NO_WINDOW, SeriesPage } from './series-page';
+import { MemChunk, NO_WINDOW, SeriesPage } from './series-page';
 
 // Builtins read once: a global lookup in a hot loop is slow inside vm contexts (Jest).
 const { clz32, floor } = Math;
@@ -7,6 +7,11 @@ const { clz32, floor } = Math;
 const TWO_32 = 0x1_0000_0000;
 /** Most bytes one sample can add to an XOR chunk (10-byte varint or 68-bit dod + 77-bit value). */
 const MAX_SAMPLE_BYTES = 24;
+/**
+ * First size of a head chunk buffer: the first sample takes up to 18 bytes and the check keeps
+ * MAX_SAMPLE_BYTES free, so 32 would be outgrown at the second sample of most series.
+ */
+const MIN_BUFFER = 64;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** Index of a value's high and low word in a Float64Array's bytes seen as a Uint32Array. */
 const HI = LITTLE_ENDIAN ? 1 : 0;
@@ -25,12 +30,7 @@ function ctz32(x: number): number {
  * Timestamps must be integers within ±2^51 ms and, within a chunk, strictly increasing.
  */
 export class HeadChunkWriter {
-  /** The page's `chunkBytes` while a run is appended, the series' buffer at byte `base`. */
   private buf: Uint8Array = new Uint8Array(0);
-  private base = 0;
-  /** Byte end of the series' buffer in `buf`. */
-  private end = 0;
-  /** Bit position in `buf` (not in the series' buffer): the bit writers need no offset. */
   private bit = 0;
   /**
    * Incremented by each head capture. A head chunk buffer allocated in an earlier epoch may be
@@ -62,9 +62,8 @@ export class HeadChunkWriter {
   appendRun(p: SeriesPage, i: number, ts: Float64Array, bits: Uint32Array, from: number, to: number): void {
     if (from >= to) return;
     let n = p.count[i];
-    const startBits = n === 0 ? 16 : p.bits[i];
-    this.room(p, i, startBits, n);
-    this.bit = this.base * 8 + startBits;
+    this.bit = n === 0 ? 16 : p.bits[i];
+    this.room(p, i, n);
     let k = from;
     let lastT: number;
     let tDelta: number;
@@ -96,11 +95,7 @@ export class HeadChunkWriter {
       trailing = p.trailing[i];
     }
     for (; k < to; k++) {
-      if (((this.bit + 7) >>> 3) + MAX_SAMPLE_BYTES > this.end) {
-        const written = this.bit - this.base * 8;
-        this.room(p, i, written, n);
-        this.bit = this.base * 8 + written;
-      }
+      if (((this.bit + 7) >>> 3) + MAX_SAMPLE_BYTES > this.buf.length) this.room(p, i, n);
       const t = ts[k];
       const hi = bits[2 * k + HI] >>> 0;
       const lo = bits[2 * k + LO] >>> 0;
@@ -159,11 +154,10 @@ export class HeadChunkWriter {
       n++;
     }
     const buf = this.buf;
-    const base = this.base;
-    buf[base] = n >>> 8;
-    buf[base + 1] = n & 0xff;
+    buf[0] = n >>> 8;
+    buf[1] = n & 0xff;
     p.count[i] = n;
-    p.bits[i] = this.bit - base * 8;
+    p.bits[i] = this.bit;
     p.lastT[i] = lastT;
     p.tDelta[i] = tDelta;
     p.lastHi[i] = lastHi;
@@ -173,22 +167,25 @@ export class HeadChunkWriter {
   }
 
   /**
-   * Points `buf`/`base`/`end` at slot `i`'s head chunk buffer, first making it big enough for one
-   * more sample after `bits` written bits (grown by doubling, as little as one sample needs: the
-   * buffer is the series' memory). `n`: samples in the chunk (0: nothing to keep).
+   * Makes `this.buf` slot `i`'s head chunk buffer with room for one more sample after `this.bit`
+   * (grown by doubling, as little as one sample needs: the buffer is the series' memory).
    */
-  private room(p: SeriesPage, i: number, bits: number, n: number): void {
-    const cap = p.bufCap[i];
-    const used = (bits + 7) >>> 3;
+  private room(p: SeriesPage, i: number, n: number): void {
+    let buf = p.buf[i];
+    const used = (this.bit + 7) >>> 3;
     const need = used + MAX_SAMPLE_BYTES;
-    if (cap < need) {
-      let size = cap === 0 ? MIN_CHUNK_BUFFER : cap * 2;
+    if (buf === undefined || buf.length < need) {
+      let size = buf === undefined ? MIN_BUFFER : buf.length * 2;
       while (size < need) size *= 2;
-      p.moveChunk(i, size, n > 0 ? used : 0, this.epoch);
+      const next = new Uint8Array(size);
+      if (buf !== undefined && n > 0) {
+        // A byte loop: these are a few hundred bytes at most, where subarray + set cost more.
+        for (let k = 0; k < used; k++) next[k] = buf[k];
+      }
+      p.buf[i] = buf = next;
+      p.bufEpoch[i] = this.epoch;
     }
-    this.buf = p.chunkBytes;
-    this.base = p.bufOff[i];
-    this.end = this.base + p.bufCap[i];
+    this.buf = buf;
   }
 
   /**
@@ -197,37 +194,24 @@ export class HeadChunkWriter {
    * since it was allocated may read it, a new buffer of the same size).
    */
   cut(p: SeriesPage, i: number): void {
-    const bytes = p.chunkBytes;
-    const off = p.bufOff[i];
+    const buf = p.buf[i]!;
     const used = (p.bits[i] + 7) >>> 3;
     const n = p.doneCount[i];
-    p.done[i] = packedAppend(p.done[i], n, bytes.subarray(off, off + used), p.firstT[i], p.lastT[i]);
+    p.done[i] = packedAppend(p.done[i], n, buf.subarray(0, used), p.firstT[i], p.lastT[i]);
     p.doneCount[i] = n + 1;
     if (p.bufEpoch[i] === this.epoch) {
-      bytes.fill(0, off, off + used);
+      buf.fill(0, 0, used);
     } else {
-      p.moveChunk(i, p.bufCap[i], 0, this.epoch);
+      p.buf[i] = new Uint8Array(buf.length);
+      p.bufEpoch[i] = this.epoch;
     }
     p.count[i] = 0;
-  }
-
-  /**
-   * Loads a head chunk (a snapshot's) into empty slot `i`: `data` is its bytes, `bits` long; the
-   * caller sets the encoder state.
-   */
-  load(p: SeriesPage, i: number, data: Uint8Array, bits: number): void {
-    let size = MIN_CHUNK_BUFFER;
-    while (size < data.length) size *= 2;
-    p.moveChunk(i, size, 0, this.epoch);
-    p.chunkBytes.set(data, p.bufOff[i]);
-    p.bits[i] = bits;
   }
 
   /** A copy of slot `i`'s head chunk bytes (unaffected by later appends), or undefined when empty. */
   snapshot(p: SeriesPage, i: number): MemChunk | undefined {
     if (p.count[i] === 0) return undefined;
-    const off = p.bufOff[i];
-    return new MemChunk(p.chunkBytes.slice(off, off + ((p.bits[i] + 7) >>> 3)), p.firstT[i], p.lastT[i]);
+    return new MemChunk(p.buf[i]!.slice(0, (p.bits[i] + 7) >>> 3), p.firstT[i], p.lastT[i]);
   }
 
   /**
@@ -236,7 +220,7 @@ export class HeadChunkWriter {
    */
   drop(p: SeriesPage, i: number): void {
     p.count[i] = 0;
-    p.freeChunk(i);
+    p.buf[i] = undefined;
     p.lastT[i] = -Infinity;
   }
 

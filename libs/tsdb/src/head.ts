@@ -394,7 +394,7 @@ export class Head implements AppendTarget {
 
   /** Whether slot `i` holds an in-order sample at `t`; its value goes to `found`. */
   private findInOrder(p: SeriesPage, i: number, t: number, found: FoundSample): boolean {
-    if (p.count[i] > 0 && t >= p.firstT[i]) return t <= p.lastT[i] && findInChunk(p.chunkView(i)!, t, this.oooIt, found);
+    if (p.count[i] > 0 && t >= p.firstT[i]) return t <= p.lastT[i] && findInChunk(p.buf[i]!, t, this.oooIt, found);
     const done = p.done[i];
     if (done === undefined) return false;
     const n = p.doneCount[i];
@@ -674,7 +674,7 @@ export class Head implements AppendTarget {
       if (!ooo.empty) this.ooo.set(s.ref, ooo);
     }
     if (headLen > 0) {
-      this.writer.load(p, i, src.subarray(s.headAt, s.headAt + headLen), s.bits);
+      p.buf[i] = src.slice(s.headAt, s.headAt + headLen);
       p.count[i] = count;
       p.firstT[i] = s.firstT;
       p.lastT[i] = s.lastT;
@@ -683,6 +683,7 @@ export class Head implements AppendTarget {
       p.lastLo[i] = s.lastLo;
       p.leading[i] = s.leading;
       p.trailing[i] = s.trailing;
+      p.bits[i] = s.bits;
     }
     this.index.add(s.ref, p.labels(i));
   }

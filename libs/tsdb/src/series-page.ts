@@ -30,11 +30,6 @@ export class MemChunk {
 }
 
 const INITIAL_CAPACITY = 16;
-/**
- * First size of a head chunk buffer: the first sample takes up to 18 bytes and the writer keeps
- * room for a 24-byte sample, so 32 would be outgrown at the second sample of most series.
- */
-export const MIN_CHUNK_BUFFER = 64;
 const NO_KEY = Buffer.alloc(0);
 
 /** A copy of `a` with room for `capacity` elements (the new ones `fill`ed, else zero). */
@@ -96,24 +91,12 @@ export class SeriesPage {
   /** Bits written to the head chunk, the 16-bit sample count header included. */
   bits = new Uint32Array(INITIAL_CAPACITY);
   /**
-   * The head chunks' bytes: slot i's buffer is chunkBytes[bufOff[i], bufOff[i] + bufCap[i]), none
-   * when bufCap[i] is 0; bytes past `bits` are zero. One array for the page instead of one per
-   * series: a buffer costs no object of its own, and an append reaches its bytes in one step.
-   *
-   * A buffer is reused across chunks unless a head capture may hold it (see `bufEpoch`): appends
-   * only add bits past `bits` and rewrite the 2-byte count, so a capture reads its bytes from the
-   * live array as long as the buffer is not reused. A new buffer is taken from the end of the
-   * array (`chunkBytesLen`), never from a freed one; when the array is full, `moveChunk` replaces
-   * it with a compacted copy, so a capture holding the old array still reads what it captured.
+   * The head chunk's buffer; bytes past `bits` are zero. Reused across chunks unless a head capture
+   * may hold it (see `bufEpoch`): appends only add bits past `bits` and rewrite the 2-byte count,
+   * so a capture reads its bytes from the live buffer as long as it is not reused.
    */
-  chunkBytes = new Uint8Array(INITIAL_CAPACITY * MIN_CHUNK_BUFFER);
-  /** Bytes of `chunkBytes` handed out (live buffers and the ones freed since the last compaction). */
-  chunkBytesLen = 0;
-  /** Σ bufCap of the live buffers. */
-  chunkBytesLive = 0;
-  bufOff = new Uint32Array(INITIAL_CAPACITY);
-  bufCap = new Uint32Array(INITIAL_CAPACITY);
-  /** The writer's capture epoch when the buffer was taken (HeadChunkWriter.cut). */
+  buf: Array<Uint8Array | undefined> = [];
+  /** The writer's capture epoch when `buf` was allocated (HeadChunkWriter.cut). */
   bufEpoch = new Uint32Array(INITIAL_CAPACITY);
   /** Completed chunks, oldest first, packed (see packed-chunks.ts); undefined when none. */
   done: Array<Uint8Array | undefined> = [];
@@ -134,8 +117,7 @@ export class SeriesPage {
     // At least the usual first sizes: an arena grows by doubling, which an empty one cannot.
     this.arena = new Uint32Array(Math.max(INITIAL_CAPACITY * 8, previous.arenaLen + (previous.arenaLen >>> 3)));
     this.setKeyArena(new Uint8Array(Math.max(INITIAL_CAPACITY * 128, previous.keyArenaLen + (previous.keyArenaLen >>> 3))));
-    // Every new series takes a first-sized buffer.
-    this.chunkBytes = new Uint8Array(PAGE_SIZE * MIN_CHUNK_BUFFER);
+    this.buf = new Array<Uint8Array | undefined>(PAGE_SIZE).fill(undefined);
     this.done = new Array<Uint8Array | undefined>(PAGE_SIZE).fill(undefined);
   }
 
@@ -180,7 +162,10 @@ export class SeriesPage {
     this.hashLo[i] = hashLo;
     this.hashHi[i] = hashHi;
     this.alive[i] = 1;
-    while (this.done.length <= i) this.done.push(undefined);
+    while (this.buf.length <= i) {
+      this.buf.push(undefined);
+      this.done.push(undefined);
+    }
     this.used = i + 1;
     this.live++;
     if (this.used === PAGE_SIZE) {
@@ -197,69 +182,11 @@ export class SeriesPage {
   /** Forgets a series' samples and marks it dead (its slot is never reused). */
   release(i: number): void {
     this.alive[i] = 0;
-    this.freeChunk(i);
+    this.buf[i] = undefined;
     this.done[i] = undefined;
     this.doneCount[i] = 0;
     this.count[i] = 0;
     this.live--;
-  }
-
-  /** Slot i's head chunk buffer as a view (`undefined` when it has none); for reads off the hot path. */
-  chunkView(i: number): Uint8Array | undefined {
-    const cap = this.bufCap[i];
-    return cap === 0 ? undefined : this.chunkBytes.subarray(this.bufOff[i], this.bufOff[i] + cap);
-  }
-
-  /**
-   * Gives slot i a new, zeroed head chunk buffer of `size` bytes holding the first `keep` bytes of
-   * its old one, which is freed. `epoch`: the writer's capture epoch, recorded for the new buffer
-   * (and for every buffer a compaction moves: no capture has seen the new array).
-   */
-  moveChunk(i: number, size: number, keep: number, epoch: number): void {
-    const src = this.chunkBytes;
-    const from = this.bufOff[i];
-    this.freeChunk(i);
-    if (this.chunkBytesLen + size > src.length) this.compactChunks(size, epoch);
-    const dst = this.chunkBytes;
-    const at = this.chunkBytesLen;
-    // A byte loop: a few hundred bytes at most, where subarray + set cost more.
-    for (let k = 0; k < keep; k++) dst[at + k] = src[from + k];
-    this.bufOff[i] = at;
-    this.bufCap[i] = size;
-    this.bufEpoch[i] = epoch;
-    this.chunkBytesLen = at + size;
-    this.chunkBytesLive += size;
-  }
-
-  /** Frees slot i's head chunk buffer (its bytes stay until the next compaction). */
-  freeChunk(i: number): void {
-    this.chunkBytesLive -= this.bufCap[i];
-    this.bufCap[i] = 0;
-  }
-
-  /**
-   * Replaces `chunkBytes` with a new array holding only the live buffers (their written bytes),
-   * sized a quarter over them and `extra` more bytes. (Doubling instead cost ~200 bytes per series
-   * at 1M series × 120 samples and allocated as many bytes: the page's buffers all grow at once.)
-   */
-  private compactChunks(extra: number, epoch: number): void {
-    const old = this.chunkBytes;
-    const need = this.chunkBytesLive + extra;
-    const size = Math.max(INITIAL_CAPACITY * MIN_CHUNK_BUFFER, Math.ceil((need + (need >>> 2)) / 8) * 8);
-    const next = new Uint8Array(size);
-    let at = 0;
-    for (let j = 0; j < this.used; j++) {
-      const cap = this.bufCap[j];
-      if (cap === 0) continue;
-      const from = this.bufOff[j];
-      const written = this.count[j] === 0 ? 0 : (this.bits[j] + 7) >>> 3;
-      for (let k = 0; k < written; k++) next[at + k] = old[from + k];
-      this.bufOff[j] = at;
-      this.bufEpoch[j] = epoch;
-      at += cap;
-    }
-    this.chunkBytes = next;
-    this.chunkBytesLen = at;
   }
 
   get full(): boolean {
@@ -287,8 +214,6 @@ export class SeriesPage {
     this.leading = grown(this.leading, capacity);
     this.trailing = grown(this.trailing, capacity);
     this.bits = grown(this.bits, capacity);
-    this.bufOff = grown(this.bufOff, capacity);
-    this.bufCap = grown(this.bufCap, capacity);
     this.bufEpoch = grown(this.bufEpoch, capacity);
     this.doneCount = grown(this.doneCount, capacity);
     this.capacity = capacity;
