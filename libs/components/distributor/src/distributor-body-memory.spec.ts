@@ -3,7 +3,8 @@ import { FakeClock } from '@panoptes/common';
 import { nopLogger } from '@panoptes/log';
 import { defaultOtlpTranslationConfig } from '@panoptes/otlp';
 import { DecodedWriteRequest, compressSnappy, encodeWriteRequestV1 } from '@panoptes/proto';
-import { Distributor, DistributorLimits } from './distributor';
+import { Distributor } from './distributor';
+import { generousLimits } from './testing/limits';
 import { SeriesSink } from './series-sink';
 
 const NOW = 1_700_000_000_000;
@@ -21,22 +22,10 @@ class KeepingSink implements SeriesSink {
   }
 }
 
-const limits = (): DistributorLimits => ({
-  maxLabelNamesPerSeries: 30,
-  maxLabelNameLength: 1024,
-  maxLabelValueLength: 2048,
-  creationGracePeriodMs: 600_000,
-  pastGracePeriodMs: 0,
-  maxExemplarLabelsLength: 128,
-  ingestionRate: 1e9,
-  ingestionBurstSize: 1e9,
-  acceptHaSamples: false,
-  haMaxClusters: 0,
-});
 
 function distributor(sink: SeriesSink): Distributor {
   const config = { maxRecvMsgSizeBytes: 1 << 20, otlp: defaultOtlpTranslationConfig(), maxErrorsPerRequest: 10 };
-  return new Distributor(config, limits, sink, undefined, { cluster: 'cluster', replica: '__replica__' }, new FakeClock(NOW), nopLogger, new Registry());
+  return new Distributor(config, generousLimits, sink, undefined, { cluster: 'cluster', replica: '__replica__' }, new FakeClock(NOW), nopLogger, new Registry());
 }
 
 /** Request k: a few series whose bytes differ from every other request's. */

@@ -6,7 +6,8 @@ import { nopLogger } from '@panoptes/log';
 import { defaultOtlpTranslationConfig } from '@panoptes/otlp';
 import { DecodedWriteRequest, compressSnappy, encodeWriteRequestV1 } from '@panoptes/proto';
 import { ApiRouter } from '@panoptes/server';
-import { Distributor, DistributorLimits } from './distributor';
+import { Distributor } from './distributor';
+import { generousLimits } from './testing/limits';
 import { pushApiMounts } from './push-handler';
 import { SeriesSink } from './series-sink';
 
@@ -21,20 +22,6 @@ class MemorySink implements SeriesSink {
   }
 }
 
-function limits(): DistributorLimits {
-  return {
-    maxLabelNamesPerSeries: 30,
-    maxLabelNameLength: 1024,
-    maxLabelValueLength: 2048,
-    creationGracePeriodMs: 600_000,
-    pastGracePeriodMs: 0,
-    maxExemplarLabelsLength: 128,
-    ingestionRate: 1e9,
-    ingestionBurstSize: 1e9,
-    acceptHaSamples: false,
-    haMaxClusters: 0,
-  };
-}
 
 const V1_HEADERS = { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' };
 
@@ -62,7 +49,7 @@ describe('push endpoints on the plain API router', () => {
     const clock = new FakeClock(NOW);
     const distributor = new Distributor(
       { maxRecvMsgSizeBytes: 1 << 20, otlp: defaultOtlpTranslationConfig(), maxErrorsPerRequest: 10 },
-      limits,
+      generousLimits,
       sink,
       undefined,
       { cluster: 'cluster', replica: '__replica__' },
