@@ -22,7 +22,6 @@ class KeepingSink implements SeriesSink {
   }
 }
 
-
 function distributor(sink: SeriesSink): Distributor {
   const config = { maxRecvMsgSizeBytes: 1 << 20, otlp: defaultOtlpTranslationConfig(), maxErrorsPerRequest: 10 };
   return new Distributor(config, generousLimits, sink, undefined, { cluster: 'cluster', replica: '__replica__' }, new FakeClock(NOW), nopLogger, new Registry());

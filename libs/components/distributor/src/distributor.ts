@@ -183,13 +183,7 @@ export class Distributor extends Service {
       const body = decompressRemoteWriteBody(compressed, this.config.maxRecvMsgSizeBytes);
       return this.pushBody(tenant, version, body, protocol, compressed);
     }
-    const decoder = this.decoders.pop() ?? new RemoteWriteDecoder();
-    try {
-      const body = decoder.decompress(compressed, this.config.maxRecvMsgSizeBytes);
-      return await this.decodeAndPush(decoder, tenant, version, body, protocol, compressed);
-    } finally {
-      this.releaseDecoder(decoder);
-    }
+    return this.withDecoder((decoder) => this.decodeAndPush(decoder, tenant, version, decoder.decompress(compressed, this.config.maxRecvMsgSizeBytes), protocol, compressed));
   }
 
   /**
@@ -197,16 +191,17 @@ export class Distributor extends Service {
    * `snappy`: the same body snappy-compressed, as the client sent it, when it came so.
    */
   async pushBody(tenant: string, version: RemoteWriteVersion, body: Buffer, protocol = 'prometheus-rw1', snappy?: Buffer): Promise<PushResult> {
-    const decoder = this.decoders.pop() ?? new RemoteWriteDecoder();
-    try {
-      return await this.decodeAndPush(decoder, tenant, version, body, protocol, snappy);
-    } finally {
-      this.releaseDecoder(decoder);
-    }
+    return this.withDecoder((decoder) => this.decodeAndPush(decoder, tenant, version, body, protocol, snappy));
   }
 
-  private releaseDecoder(decoder: RemoteWriteDecoder): void {
-    if (this.decoders.length < DECODERS_KEPT) this.decoders.push(decoder);
+  /** Runs `fn` with a decoder of the pool (a new one when all are in use), returned to it after. */
+  private async withDecoder<T>(fn: (decoder: RemoteWriteDecoder) => Promise<T>): Promise<T> {
+    const decoder = this.decoders.pop() ?? new RemoteWriteDecoder();
+    try {
+      return await fn(decoder);
+    } finally {
+      if (this.decoders.length < DECODERS_KEPT) this.decoders.push(decoder);
+    }
   }
 
   private async decodeAndPush(decoder: RemoteWriteDecoder, tenant: string, version: RemoteWriteVersion, body: Buffer, protocol: string, snappy?: Buffer): Promise<PushResult> {

@@ -22,7 +22,6 @@ class MemorySink implements SeriesSink {
   }
 }
 
-
 const V1_HEADERS = { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' };
 
 function v1Body(metricNames: string[]): Buffer {
