@@ -149,9 +149,7 @@ export class SeriesStore {
   private createInterned(hash: number, ids: Uint32Array, n: number, key: Buffer, keyStart: number, keyEnd: number): number {
     const ref = this.nextRef;
     if (ref >= TOMBSTONE) throw new RangeError('the head ran out of series refs (2^32); restart the ingester to reset them');
-    const pageIndex = ref >>> PAGE_BITS;
-    let p = this.pages[pageIndex];
-    if (p === undefined) this.pages[pageIndex] = p = new SeriesPage(pageIndex << PAGE_BITS, this.pages[pageIndex - 1]);
+    const p = this.pageFor(ref);
     const lo = hashLow(hash);
     p.allocate(ref & PAGE_MASK, lo, hashHigh(hash), ids, n, key, keyStart, keyEnd);
     this.nextRef++;
@@ -166,9 +164,7 @@ export class SeriesStore {
    */
   restore(ref: number, hashLo: number, hashHi: number, labels: Uint32Array, labelCount: number): SeriesPage {
     if (!(ref >= this.nextRef && ref < TOMBSTONE)) throw new RangeError(`series ref ${ref} is not above the last ref ${this.nextRef - 1}`);
-    const pageIndex = ref >>> PAGE_BITS;
-    let p = this.pages[pageIndex];
-    if (p === undefined) this.pages[pageIndex] = p = new SeriesPage(pageIndex << PAGE_BITS, this.pages[pageIndex - 1]);
+    const p = this.pageFor(ref);
     const names = new Array<string>(labelCount >>> 1);
     const values = new Array<string>(labelCount >>> 1);
     for (let k = 0; k < names.length; k++) {
@@ -180,6 +176,14 @@ export class SeriesStore {
     this.nextRef = ref + 1;
     this.live++;
     this.insert(ref, hashLo);
+    return p;
+  }
+
+  /** The page of a ref being handed out, made when it is the page's first (sized like the one before). */
+  private pageFor(ref: number): SeriesPage {
+    const pageIndex = ref >>> PAGE_BITS;
+    let p = this.pages[pageIndex];
+    if (p === undefined) this.pages[pageIndex] = p = new SeriesPage(pageIndex << PAGE_BITS, this.pages[pageIndex - 1]);
     return p;
   }
 
