@@ -70,6 +70,13 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const HI = LITTLE_ENDIAN ? 1 : 0;
 const LO = LITTLE_ENDIAN ? 0 : 1;
 const ERRORS_IN_MESSAGE = 3;
+/**
+ * Scratch for `append`'s value bits, shared by every appender (appends are synchronous): a
+ * Float64Array per appender would cost each request an ArrayBuffer, because a typed array's
+ * `.buffer` moves its bytes off the V8 heap.
+ */
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
 
 /**
  * Appends a batch of samples to the head with Prometheus' rules (per series, in order), without
@@ -95,8 +102,6 @@ const ERRORS_IN_MESSAGE = 3;
  * publishes the metrics and returns the summary. An appender serves one batch.
  */
 export class HeadAppender {
-  private readonly f64 = new Float64Array(1);
-  private readonly u32 = new Uint32Array(this.f64.buffer);
   private appended = 0;
   private appendedOutOfOrder = 0;
   private duplicatesIgnored = 0;
@@ -113,8 +118,8 @@ export class HeadAppender {
 
   /** Appends a sample of series `ref` (from `Head.getOrCreateSeries`) at `t` ms. */
   append(ref: number, t: number, v: number): AppendOutcome {
-    this.f64[0] = v;
-    return this.appendBits(ref, t, this.u32[HI], this.u32[LO]);
+    F64[0] = v;
+    return this.appendBits(ref, t, U32[HI], U32[LO]);
   }
 
   /** Appends a value given as the high and low words of its IEEE-754 bits (NaN payloads kept exactly). */
