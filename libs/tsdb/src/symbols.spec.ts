@@ -46,4 +46,19 @@ describe('SymbolTable.internBytes', () => {
     const ids = [table.internBytes(a, 0, 8), table.internBytes(a, 0, 7), table.internBytes(Buffer.from('abcdefgX'), 0, 8)];
     expect(ids.map((id) => table.get(id))).toEqual(['abcdefgh', 'abcdefg', 'abcdefgX']);
   });
+
+  it('tells apart strings whose byte hashes are equal', () => {
+    // Among these 200 000 names, 9 pairs share the table's 32-bit hash (e.g. "pod-8a24b42-5" and
+    // "pod-4d2e0de6-3"): found only by comparing the bytes.
+    const table = new SymbolTable();
+    const words = Array.from({ length: 200_000 }, (_, i) => `pod-${(Math.imul(i, 2654435761) >>> 0).toString(16)}-${i % 7}`);
+    const ids = words.map((w) => table.internBytes(Buffer.from(w), 0, w.length));
+    expect(new Set(ids).size).toBe(words.length);
+    for (const [a, b] of [['pod-8a24b42-5', 'pod-4d2e0de6-3'], ['pod-9f599f66-5', 'pod-f7662976-6']]) {
+      expect(table.get(table.internBytes(Buffer.from(a), 0, a.length))).toBe(a);
+      expect(table.get(table.internBytes(Buffer.from(b), 0, b.length))).toBe(b);
+    }
+    words.forEach((w, i) => expect(table.internBytes(Buffer.from(w), 0, w.length)).toBe(ids[i]));
+    expect(table.size).toBe(words.length);
+  });
 });

@@ -1,21 +1,34 @@
+import { grown } from './series-page';
+
 // Read once: a global lookup in a hot loop is slow inside vm contexts (Jest).
 const { imul } = Math;
+
+/** Words of a byte-lookup slot, and their places. */
+const SLOT = 4;
+const HASH = 0;
+const ID = 1;
+const AT = 2;
+const LEN = 3;
 
 /**
  * Interned strings: every label name and value the head holds is stored once and referred to by a
  * dense integer id. Ids are never reused while the table lives (series hold them in typed arrays).
  *
- * ASCII symbols can also be found from their bytes (`internBytes`): an open-addressing table of
- * (hash of the bytes, id), checked character by character against the stored string, so a new
- * series made from a request's bytes builds no string for labels the head already knows.
+ * ASCII symbols can also be found from their bytes (`internBytes`): an open-addressing table whose
+ * slots hold the hash of the bytes, the id, and where a copy of the bytes lies in a byte arena, so a
+ * new series made from a request's bytes builds no string for labels the head already knows. A
+ * lookup touches one slot and one run of arena bytes (a string would cost the strings array, the
+ * string object and its characters: more cache misses, on the path every new series takes).
  */
 export class SymbolTable {
   private readonly ids = new Map<string, number>();
   private readonly strings: string[] = [];
-  /** Byte-lookup table: slot → id + 1 (0 = empty), and the slot's hash; load kept under 1/2. */
-  private slotIds = new Int32Array(1024);
-  private slotHashes = new Uint32Array(1024);
+  /** Byte-lookup table, SLOT words a slot: hash, id + 1 (0 = empty), arena offset, byte length; load kept under 1/2. */
+  private slots = new Int32Array(1024 * SLOT);
   private slotsUsed = 0;
+  /** The bytes of every symbol in `slots`, one after another. */
+  private arena = new Uint8Array(16 * 1024);
+  private arenaUsed = 0;
 
   /** The id of `s`, adding it when new. */
   intern(s: string): number {
@@ -42,21 +55,31 @@ export class SymbolTable {
       h = imul(h ^ b, 0x01000193);
     }
     if (high >= 0x80) return this.intern(buf.toString('utf8', off, end));
-    h = (h ^ (h >>> 16)) >>> 0;
-    const slotIds = this.slotIds;
-    const slotHashes = this.slotHashes;
-    const mask = slotIds.length - 1;
-    let slot = h & mask;
+    h ^= h >>> 16;
+    const slots = this.slots;
+    const arena = this.arena;
+    const mask = slots.length / SLOT - 1;
+    let o = (h & mask) * SLOT;
     for (;;) {
-      const entry = slotIds[slot];
+      const entry = slots[o + ID];
       if (entry === 0) break;
-      if (slotHashes[slot] === h && utf8Equals(buf, off, len, this.strings[entry - 1])) return entry - 1;
-      slot = (slot + 1) & mask;
+      if (slots[o + HASH] === h && slots[o + LEN] === len) {
+        const at = slots[o + AT];
+        let k = 0;
+        while (k < len && arena[at + k] === buf[off + k]) k++;
+        if (k === len) return entry - 1;
+      }
+      o = (o + SLOT) & (slots.length - 1);
     }
     const id = this.intern(buf.toString('latin1', off, end));
-    slotIds[slot] = id + 1;
-    slotHashes[slot] = h;
-    if (++this.slotsUsed * 2 > slotIds.length) this.growSlots();
+    if (this.arenaUsed + len > arena.length) this.arena = grown(arena, Math.max(arena.length * 2, this.arenaUsed + len));
+    this.arena.set(buf.subarray(off, end), this.arenaUsed);
+    slots[o + HASH] = h;
+    slots[o + ID] = id + 1;
+    slots[o + AT] = this.arenaUsed;
+    slots[o + LEN] = len;
+    this.arenaUsed += len;
+    if (++this.slotsUsed * 2 > slots.length / SLOT) this.growSlots();
     return id;
   }
 
@@ -76,20 +99,16 @@ export class SymbolTable {
   }
 
   private growSlots(): void {
-    const oldIds = this.slotIds;
-    const oldHashes = this.slotHashes;
-    const ids = new Int32Array(oldIds.length * 2);
-    const hashes = new Uint32Array(ids.length);
-    const mask = ids.length - 1;
-    for (let s = 0; s < oldIds.length; s++) {
-      if (oldIds[s] === 0) continue;
-      let slot = oldHashes[s] & mask;
-      while (ids[slot] !== 0) slot = (slot + 1) & mask;
-      ids[slot] = oldIds[s];
-      hashes[slot] = oldHashes[s];
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = slots.length / SLOT - 1;
+    for (let from = 0; from < old.length; from += SLOT) {
+      if (old[from + ID] === 0) continue;
+      let o = (old[from + HASH] & mask) * SLOT;
+      while (slots[o + ID] !== 0) o = (o + SLOT) & (slots.length - 1);
+      slots.set(old.subarray(from, from + SLOT), o);
     }
-    this.slotIds = ids;
-    this.slotHashes = hashes;
+    this.slots = slots;
   }
 }
 
