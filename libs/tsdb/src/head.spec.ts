@@ -91,6 +91,15 @@ describe('Head: append and select round trip', () => {
     expect(seriesRef(head, specs[42])).toBe(refs[42]);
     expect(head.numSeries).toBe(120);
   });
+
+  it("gives one label's value of a series", () => {
+    expect(head.labelValue(refs[42], 'instance')).toBe('host-42:9100');
+    expect(head.labelValue(refs[42], '__name__')).toBe('metric_2');
+    expect(head.labelValue(refs[40], 'zone')).toBe('eu');
+    expect(head.labelValue(refs[42], 'zone')).toBeUndefined();
+    expect(head.labelValue(refs[42], 'nope')).toBeUndefined();
+    expect(head.labelValue(1_000_000, 'instance')).toBeUndefined();
+  });
 });
 
 describe('Head: append rules (Prometheus semantics)', () => {

@@ -274,6 +274,18 @@ export class Head implements AppendTarget {
     return view === undefined ? this.store.findKey(hash, buf, keyStart, keyEnd) : this.store.findKey(hash, buf, keyStart, keyEnd, view);
   }
 
+  /** The value of label `name` of series `ref`, undefined when it has no such label or is not in the head. */
+  labelValue(ref: number, name: string): string | undefined {
+    const symbols = this.index.symbols;
+    const nameId = symbols.lookup(name);
+    const p = this.store.page(ref);
+    if (nameId === undefined || p === undefined) return undefined;
+    const i = ref & PAGE_MASK;
+    const arena = p.arena;
+    for (let k = p.labelOff[i], end = k + p.labelLen[i]; k < end; k += 2) if (arena[k] === nameId) return symbols.get(arena[k + 1]);
+    return undefined;
+  }
+
   /** How many series have label `name` = `value` (the postings list's length). */
   seriesCountWith(name: string, value: string): number {
     return this.index.postings(name, [value]).length;

@@ -26,7 +26,6 @@ export interface TenantAppendResult extends AppendSummary {
 }
 
 const METRIC_NAME = '__name__';
-const METRIC_NAME_BYTES = Buffer.from(METRIC_NAME, 'latin1');
 const MAX_LIMIT_ERRORS = 3;
 
 /**
@@ -131,8 +130,8 @@ export class TenantDb {
     if (keyStart >= 0) {
       // The usual case (remote write 1.0: the key lies in the body): interned from the bytes.
       ref = this.head.getOrCreateSeriesFromBytes(hash, buf, refs, from, to, keyStart, req.seriesKeyEnd[s], view);
-      const e = req.findLabel(s, METRIC_NAME_BYTES);
-      if (e >= 0) metric = strings.get(buf, refs[e * LABEL_REF_STRIDE + 2], refs[e * LABEL_REF_STRIDE + 3]);
+      // The head has just interned the name: its string, with no decoding.
+      metric = this.head.labelValue(ref, METRIC_NAME) ?? '';
     } else {
       const names = new Array<string>(to - from);
       const values = new Array<string>(to - from);
