@@ -685,7 +685,8 @@ export async function buildModules(
     return { before: [closeCaches], service: querier, membership: [workers] };
   });
 
-  component('query-frontend', [], () => {
+  let localFrontend: QueryFrontend | undefined;
+  component('query-frontend', ['bucket'], () => {
     const c = config.queryFrontend;
     let cache: Cache | undefined;
     if (c.cacheResults) {
@@ -738,6 +739,10 @@ export async function buildModules(
       log('query-frontend'),
       registry,
     );
+    // Cached results are keyed on the tenant's series deletion generation, read from the bucket
+    // (the compactor below swaps in its own store when it runs in this process).
+    if (cache) frontend.handler.setSeriesDeletions(new SeriesDeletionStore(defaultSeriesDeletionStoreConfig(), value<Bucket>(built, 'bucket'), clock, log('query-frontend')));
+    localFrontend = frontend;
     http.addApi({ prefixes: PROM_API_PREFIXES, paths: PROM_API_PATHS, handler: frontend.handler, requestHeaders: [QUERY_STATS_HEADER] });
     const closeCache = cache ? [new FunctionService('frontend-results-cache', { stopping: () => cache!.close() })] : [];
     return { before: closeCache, service: frontend, membership: [] };
@@ -799,6 +804,8 @@ export async function buildModules(
     // A querier of this process (built before the compactor in the all-in-one target) reads the
     // requests through this store, so a request taken here is applied by its next query.
     if (localQuerier?.queryable instanceof MergedQueryable) localQuerier.queryable.setSeriesDeletions(deletionStore);
+    // Likewise the frontend's results cache: a request taken here retires the cached answers at once.
+    if (config.queryFrontend.cacheResults) localFrontend?.handler.setSeriesDeletions(deletionStore);
     return { service: compactor, membership: [membership] };
   });
 

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { InMemoryBucket } from '@panoptes/bucket';
-import { SeriesDeletionStore, defaultSeriesDeletionStoreConfig } from '@panoptes/bucket-index';
+import { SeriesDeletionStore, defaultSeriesDeletionStoreConfig, readSeriesDeletionGeneration } from '@panoptes/bucket-index';
 import { FakeClock, UnavailableError } from '@panoptes/common';
 import { nopLogger } from '@panoptes/log';
 import { MAX_TIME_MS, MIN_TIME_MS } from '@panoptes/prom-api';
@@ -87,6 +87,33 @@ describe('SeriesDeletionApi (delete_series)', () => {
     await call('POST', [['match[]', 'up']]);
     const [r] = await list();
     expect(await call('DELETE', [['request_id', r.request_id as string]])).toMatchObject({ status: 204, body: '' });
+    expect(await list()).toEqual([]);
+  });
+
+  it("moves the tenant's deletion generation (results caches key on it) when a request is made or cancelled, not when one is processed", async () => {
+    expect(await readSeriesDeletionGeneration(bucket, T)).toBe(0);
+    await call('POST', [['match[]', 'up']]);
+    expect(await readSeriesDeletionGeneration(bucket, T)).toBe(NOW);
+    const [r] = await list();
+    await clock.advance(1_000);
+    await call('DELETE', [['request_id', r.request_id as string]]);
+    expect(await readSeriesDeletionGeneration(bucket, T)).toBe(NOW + 1_000);
+
+    await call('POST', [['match[]', 'up']]);
+    const [made] = await store.list(T);
+    await clock.advance(1_000);
+    await store.write({ ...made, state: 'processed', processedAt: clock.now() });
+    expect(await readSeriesDeletionGeneration(bucket, T)).toBe(NOW + 1_000);
+    expect(await readSeriesDeletionGeneration(bucket, 'team-b')).toBe(0);
+  });
+
+  it('makes no request when the generation cannot be written', async () => {
+    const put = bucket.put.bind(bucket);
+    bucket.put = async (key, data) => {
+      if (key.endsWith('series-deletion-generation.json')) throw new UnavailableError('s3_unavailable', 'object storage unavailable');
+      return put(key, data);
+    };
+    expect((await call('POST', [['match[]', 'up']])).status).toBe(503);
     expect(await list()).toEqual([]);
   });
 

@@ -62,6 +62,9 @@ export class SeriesDeletions {
 
   /** Stores a new pending request (selectors and times already validated by the caller). */
   async create(tenant: string, matchers: readonly string[], startMs: number, endMs: number): Promise<SeriesDeletionRequest> {
+    // First, so a failure leaves no request behind: cached query results from before it are
+    // stale from now on (the query-frontend keys on the generation).
+    await this.store.bumpGeneration(tenant);
     const request = await this.store.create(tenant, matchers, startMs, endMs);
     this.events.inc({ event: 'created' });
     this.logger.info('series deletion requested', { component: 'compactor', tenant, request: request.id, matchers: request.matchers.join(' or '), start: startMs, end: endMs });
@@ -87,6 +90,7 @@ export class SeriesDeletions {
         { tenant },
       );
     }
+    await this.store.bumpGeneration(tenant);
     await this.store.remove(tenant, id);
     this.events.inc({ event: 'cancelled' });
     this.logger.info('series deletion cancelled', { component: 'compactor', tenant, request: id });

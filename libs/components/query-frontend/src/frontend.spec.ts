@@ -155,6 +155,68 @@ describe('QueryFrontendHandler', () => {
     });
   });
 
+  describe('series deletions', () => {
+    const params = rangeParams('up', NOW - 3 * D, NOW - D, 3_600_000);
+    const ask = (h: QueryFrontendHandler, tenant = 't') => h.handle({ tenant, path: '/api/v1/query_range', method: 'POST', params });
+
+    /** A handler whose clock and deletion generations (per tenant; a thrown error for "broken") the test moves. */
+    function withGenerations() {
+      const calls: DownstreamRequest[] = [];
+      const registry = new Registry();
+      const clock = { now: NOW };
+      const generations = new Map<string, number>();
+      const scheduler = new PushScheduler({ maxConcurrent: 4, maxOutstandingPerTenant: 100, queueTimeoutMs: 0 }, fakeQuerier(calls));
+      const cache = new MemoryCache(defaultMemoryCacheConfig(), 'results', registry);
+      const h = new QueryFrontendHandler(defaultQueryFrontendConfig(), scheduler, cache, defaultFrontendTenantLimits, () => clock.now, nopLogger, registry);
+      h.setSeriesDeletions({
+        generation: async (tenant) => {
+          if (tenant === 'broken') throw new Error('bucket down');
+          return generations.get(tenant) ?? 0;
+        },
+      });
+      const asked = async (tenant = 't') => {
+        const before = calls.length;
+        await ask(h, tenant);
+        return calls.length - before;
+      };
+      return { h, clock, generations, asked };
+    }
+
+    it('retires every cached answer of the tenant when its deletion generation moves', async () => {
+      const { clock, generations, asked } = withGenerations();
+      expect(await asked()).toBe(2);
+      expect(await asked()).toBe(0);
+      expect(await asked('u')).toBe(2);
+
+      generations.set('t', NOW - 60_000);
+      expect(await asked()).toBe(2);
+      // Cached again under the new generation, once queriers surely know of the change; the
+      // other tenant's answers stay.
+      expect(await asked()).toBe(0);
+      expect(await asked('u')).toBe(0);
+
+      clock.now += 60_000;
+      generations.set('t', clock.now);
+      expect(await asked()).toBe(2);
+    });
+
+    it('caches nothing for deletionCacheHoldMs after a change: queriers may still answer from the requests they knew', async () => {
+      const { clock, generations, asked } = withGenerations();
+      generations.set('t', NOW - 1_000);
+      expect(await asked()).toBe(2);
+      expect(await asked()).toBe(2);
+      clock.now = NOW - 1_000 + defaultQueryFrontendConfig().deletionCacheHoldMs;
+      expect(await asked()).toBe(2);
+      expect(await asked()).toBe(0);
+    });
+
+    it('neither reads nor writes the cache when the generation cannot be read', async () => {
+      const { asked } = withGenerations();
+      expect(await asked('broken')).toBe(2);
+      expect(await asked('broken')).toBe(2);
+    });
+  });
+
   it('keeps tenants apart in the cache', async () => {
     const { h, calls } = setup();
     const params = rangeParams('up', 0, D, 3_600_000);

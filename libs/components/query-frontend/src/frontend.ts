@@ -35,6 +35,21 @@ export interface QueryFrontendConfig {
   resultsCacheTtlMs: number;
   /** Splits ending later than now minus this are never cached: recent data still changes, ms (`-query-frontend.max-cache-freshness`). */
   maxCacheFreshnessMs: number;
+  /**
+   * After a tenant's series deletion generation changes (a request made or cancelled), nothing is
+   * written to its results cache for this long, ms: a querier may still answer from the list of
+   * requests it read before (other processes re-read theirs every few seconds).
+   */
+  deletionCacheHoldMs: number;
+}
+
+/**
+ * Where the frontend learns a tenant's series deletion generation (`SeriesDeletionStore.generation`
+ * of `@panoptes/bucket-index`: ms of the last request made or cancelled, 0 when never). Results are
+ * cached under it, so a deletion or a cancel retires every answer cached before.
+ */
+export interface DeletionGenerations {
+  generation(tenant: string): Promise<number>;
 }
 
 export function defaultQueryFrontendConfig(): QueryFrontendConfig {
@@ -44,6 +59,7 @@ export function defaultQueryFrontendConfig(): QueryFrontendConfig {
     cacheResults: true,
     resultsCacheTtlMs: 7 * 24 * 3_600_000,
     maxCacheFreshnessMs: 10 * 60_000,
+    deletionCacheHoldMs: 30_000,
   };
 }
 
@@ -132,6 +148,7 @@ export class QueryFrontendHandler implements ApiHandler {
   private readonly duration: Histogram<'endpoint'>;
   /** Per query text, in insertion order (the oldest first out). */
   private readonly queryFacts = new Map<string, QueryFacts>();
+  private deletions: DeletionGenerations | undefined;
 
   constructor(
     private readonly config: QueryFrontendConfig,
@@ -159,6 +176,11 @@ export class QueryFrontendHandler implements ApiHandler {
         this.set(scheduler.queued());
       },
     });
+  }
+
+  /** Keys the results cache on each tenant's series deletion generation from `source` (none by default). */
+  setSeriesDeletions(source: DeletionGenerations): void {
+    this.deletions = source;
   }
 
   async handle(req: FrontendRequest): Promise<ApiResponse> {
@@ -241,14 +263,15 @@ export class QueryFrontendHandler implements ApiHandler {
     const parts = splitByInterval(r, this.config.splitQueriesByIntervalMs);
     stats.splits = parts.length;
     this.splits.inc({ tenant: req.tenant }, parts.length);
-    const cache = this.config.cacheResults ? this.cache : undefined;
+    const generation = this.config.cacheResults && this.cache ? await this.deletionGeneration(req.tenant) : undefined;
+    const cache = generation === undefined ? undefined : this.cache;
     if (!cache && parts.length === 1) {
       // Nothing to cache or join: the querier's answer is the answer, passed on unparsed.
       this.countLookup(false, [], parts[0], stats);
       return this.fetchRange(req, parts[0], parts[0], stats);
     }
     if (!cache) return this.joinedSplits(req, parts, stats);
-    const keys = parts.map((p) => this.cacheKey(req.tenant, p));
+    const keys = parts.map((p) => this.cacheKey(req.tenant, generation!, p));
     const cached = await cache.getMulti(keys);
     const answer = this.cachedAnswer(parts, keys, cached);
     if (answer) {
@@ -257,6 +280,8 @@ export class QueryFrontendHandler implements ApiHandler {
     }
     // Points after this are never cached: recent data may still change.
     const cutoff = this.now() - this.config.maxCacheFreshnessMs;
+    // Nor anything while queriers may not know of the latest deletion change yet.
+    const store = generation === 0 || this.now() >= generation! + this.config.deletionCacheHoldMs;
     const results = await Promise.all(
       parts.map(async (p, i): Promise<RenderedMatrix | DownstreamResponse> => {
         const extents = cached.has(keys[i]) ? decodeExtents(cached.get(keys[i])!) : [];
@@ -272,7 +297,7 @@ export class QueryFrontendHandler implements ApiHandler {
         const failed = fetched.find((x): x is DownstreamResponse => 'body' in x);
         if (failed) return failed;
         const fresh = fetched as Extent[];
-        if (cache && fresh.length > 0) {
+        if (cache && store && fresh.length > 0) {
           const keep = fresh.flatMap((e) => this.cacheablePart(e, p.step, cutoff));
           if (keep.length > 0) await cache.setMulti(new Map([[keys[i], encodeExtents(mergeExtents([...extents, ...keep], p.step))]]), this.config.resultsCacheTtlMs);
         }
@@ -384,16 +409,29 @@ export class QueryFrontendHandler implements ApiHandler {
   }
 
   /**
-   * The cache entry of a split: the tenant, the query, its step and the phase of its grid (results
-   * on other grids are other points), and the split interval it lies in, so the extents of every
-   * window over that interval share one entry.
+   * The cache entry of a split: the tenant and its series deletion generation, the query, its step
+   * and the phase of its grid (results on other grids are other points), and the split interval it
+   * lies in, so the extents of every window over that interval share one entry.
    */
-  private cacheKey(tenant: string, p: RangeRequest): string {
+  private cacheKey(tenant: string, generation: number, p: RangeRequest): string {
     const h = this.facts(p.query).hash;
     const interval = this.config.splitQueriesByIntervalMs;
     const bucket = interval > 0 ? Math.floor(p.start / interval) : 0;
     const phase = ((p.start % p.step) + p.step) % p.step;
-    return `qfr:v3:${tenant}:${p.step}:${phase}:${bucket}:${h}`;
+    return `qfr:v4:${tenant}:${generation}:${p.step}:${phase}:${bucket}:${h}`;
+  }
+
+  /**
+   * The tenant's series deletion generation (0 without a source), or undefined when it cannot be
+   * read: then the request neither reads nor writes the cache (the source logs the failure).
+   */
+  private async deletionGeneration(tenant: string): Promise<number | undefined> {
+    if (this.deletions === undefined) return 0;
+    try {
+      return await this.deletions.generation(tenant);
+    } catch {
+      return undefined;
+    }
   }
 
   /**

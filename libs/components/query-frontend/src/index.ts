@@ -2,7 +2,7 @@
 // schedulers that run its requests on queriers (push: in-process or HTTP; pull: querier workers
 // over the panoptes.frontend.Frontend gRPC service, whose client queriers use), limits and stats.
 export * from './query-frontend';
-export { type FrontendRequest, type QueryFrontendConfig, QueryFrontendHandler, defaultQueryFrontendConfig } from './frontend';
+export { type DeletionGenerations, type FrontendRequest, type QueryFrontendConfig, QueryFrontendHandler, defaultQueryFrontendConfig } from './frontend';
 export { type Downstream, type DownstreamRequest, type DownstreamResponse, PushScheduler, type QueryScheduler } from './scheduler';
 export { type FairQueueConfig, type QueueTimeoutError, TenantFairQueue, defaultFairQueueConfig } from './fair-queue';
 export {

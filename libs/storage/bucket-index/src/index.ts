@@ -44,6 +44,7 @@ export {
   globalMarkerKey,
   isBlockId,
   markersPrefix,
+  seriesDeletionGenerationKey,
   seriesDeletionKey,
   seriesDeletionPrefix,
   tenantPrefix,
@@ -82,7 +83,9 @@ export {
   encodeSeriesDeletionRequest,
   listSeriesDeletionRequests,
   newSeriesDeletionRequest,
+  readSeriesDeletionGeneration,
   readSeriesDeletionRequest,
+  writeSeriesDeletionGeneration,
   writeSeriesDeletionRequest,
 } from './series-deletion';
 export type { SeriesDeletionListing, SeriesDeletionRequest, SeriesDeletionState, SeriesDeletionStoreConfig } from './series-deletion';

@@ -12,6 +12,7 @@ import { ValidationError, validateTenantId } from '@panoptes/common';
  *   <tenant>/markers/<ulid>-deletion-mark.json           global copy: one listing finds them all
  *   <tenant>/markers/<ulid>-no-compact-mark.json         global copy
  *   <tenant>/markers/series-deletion/<id>.json           a series deletion request (series-deletion.ts)
+ *   <tenant>/markers/series-deletion-generation.json     when a request was last made or cancelled
  *
  * Tenant IDs are validated (`validateTenantId`) before they become a key prefix.
  */
@@ -84,6 +85,11 @@ export function markersPrefix(tenant: string): string {
 /** `<tenant>/markers/series-deletion/`: every series deletion request of the tenant. */
 export function seriesDeletionPrefix(tenant: string): string {
   return `${markersPrefix(tenant)}${SERIES_DELETION_DIR}/`;
+}
+
+/** `<tenant>/markers/series-deletion-generation.json` (series-deletion.ts: `readSeriesDeletionGeneration`). */
+export function seriesDeletionGenerationKey(tenant: string): string {
+  return `${markersPrefix(tenant)}${SERIES_DELETION_DIR}-generation.json`;
 }
 
 /** `<tenant>/markers/series-deletion/<id>.json`; the ID is a ULID (`validateBlockId`'s rule). */

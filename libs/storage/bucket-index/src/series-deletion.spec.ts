@@ -12,7 +12,9 @@ import {
   encodeSeriesDeletionRequest,
   listSeriesDeletionRequests,
   newSeriesDeletionRequest,
+  readSeriesDeletionGeneration,
   readSeriesDeletionRequest,
+  writeSeriesDeletionGeneration,
   writeSeriesDeletionRequest,
 } from './series-deletion';
 import { listTenants } from './tenants';
@@ -190,5 +192,49 @@ describe('SeriesDeletionStore', () => {
 
   it('refuses to read a request by an ID that is not a ULID', async () => {
     await expect(store().get(T, 'nope')).rejects.toThrow(ValidationError);
+  });
+
+  it('keeps the generation beside the requests, where no listing of requests or markers sees it', async () => {
+    expect(await readSeriesDeletionGeneration(bucket, T)).toBe(0);
+    await writeSeriesDeletionGeneration(bucket, T, 1_234);
+    expect(await bucket.get(`${T}/markers/series-deletion-generation.json`)).toEqual(Buffer.from('{"version":1,"changedAt":1234}'));
+    expect(await readSeriesDeletionGeneration(bucket, T)).toBe(1_234);
+    expect(await listSeriesDeletionRequests(bucket, T)).toEqual({ requests: [], corrupted: [] });
+    expect(await listGlobalMarkers(bucket, T)).toEqual({ deletion: [], noCompact: [] });
+  });
+
+  it.each([['not JSON', '{'], ['another version', '{"version":2,"changedAt":1}'], ['no time', '{"version":1}'], ['a negative time', '{"version":1,"changedAt":-1}']])(
+    'refuses a generation object that holds %s',
+    async (_, body) => {
+      await bucket.put(`${T}/markers/series-deletion-generation.json`, Buffer.from(body));
+      await expect(readSeriesDeletionGeneration(bucket, T)).rejects.toThrow(/series deletion generation "t1\/markers\/series-deletion-generation.json" is corrupt/);
+    },
+  );
+
+  it("bumps the generation to its clock, sees its own bump at once and another store's within the TTL", async () => {
+    const s = store();
+    const other = store();
+    expect(await s.generation(T)).toBe(0);
+    expect(await other.generation(T)).toBe(0);
+    await clock.advance(1_000);
+    expect(await s.bumpGeneration(T)).toBe(clock.now());
+    expect(await s.generation(T)).toBe(clock.now());
+    const bumped = clock.now();
+
+    bucket.reset();
+    expect(await other.generation(T)).toBe(0);
+    await clock.advance(5_000);
+    expect(await other.generation(T)).toBe(bumped);
+    expect(bucket.count('get')).toBe(1);
+  });
+
+  it('keeps serving the last generation when a re-read fails, and throws when the first read fails', async () => {
+    const s = store();
+    await s.bumpGeneration(T);
+    expect(await s.generation(T)).toBe(clock.now());
+    bucket.fail = (op) => (op === 'get' ? new UnavailableError('s3_unavailable', 'down') : undefined);
+    await clock.advance(5_000);
+    expect(await s.generation(T)).toBe(clock.now() - 5_000);
+    await expect(store().generation(T)).rejects.toThrow(UnavailableError);
   });
 });

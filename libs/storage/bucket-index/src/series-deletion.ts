@@ -1,10 +1,10 @@
 import { ulid } from 'ulid';
 import { Bucket, isObjectNotFound } from '@panoptes/bucket';
-import { Clock, ValidationError, errorMessage, validateTenantId } from '@panoptes/common';
+import { Clock, PanoptesError, ValidationError, errorMessage, validateTenantId } from '@panoptes/common';
 import { Logger } from '@panoptes/log';
 import { mapConcurrent } from './concurrency';
 import { SeriesDeletionRequestCorruptError, SeriesDeletionRequestNotFoundError, isSeriesDeletionRequestCorrupt, isSeriesDeletionRequestNotFound } from './errors';
-import { isBlockId, seriesDeletionKey, seriesDeletionPrefix, validateSeriesDeletionId } from './layout';
+import { isBlockId, seriesDeletionGenerationKey, seriesDeletionKey, seriesDeletionPrefix, validateSeriesDeletionId } from './layout';
 import type { CorruptMarker } from './markers';
 
 /**
@@ -140,6 +140,46 @@ export async function deleteSeriesDeletionRequest(bucket: Bucket, tenant: string
   await bucket.delete(seriesDeletionKey(tenant, id));
 }
 
+/**
+ * A tenant's series deletion generation: when one of its requests was last made or cancelled (ms
+ * since the epoch; 0 when never), stored as `{"version": 1, "changedAt": ms}`. A processed request
+ * changes no query's answer, so processing and its later removal leave it alone. Caches of query
+ * results key on it (the query-frontend's): an answer computed before a change is never served
+ * after it. Written just before the request's own write or removal, by whoever makes or cancels it
+ * (a failed write then leaves no request behind, at worst a generation nothing changed in).
+ */
+export async function writeSeriesDeletionGeneration(bucket: Bucket, tenant: string, changedAt: number): Promise<void> {
+  const stored = { version: SERIES_DELETION_REQUEST_VERSION_1, changedAt };
+  await bucket.put(seriesDeletionGenerationKey(tenant), Buffer.from(JSON.stringify(stored), 'utf8'));
+}
+
+/** The tenant's generation (`writeSeriesDeletionGeneration`): 0 when never written; throws when the object is unreadable. */
+export async function readSeriesDeletionGeneration(bucket: Bucket, tenant: string): Promise<number> {
+  const key = seriesDeletionGenerationKey(tenant);
+  let data: Buffer;
+  try {
+    data = await bucket.get(key);
+  } catch (err) {
+    if (isObjectNotFound(err)) return 0;
+    throw err;
+  }
+  let o: { version?: unknown; changedAt?: unknown } | undefined;
+  try {
+    o = JSON.parse(data.toString('utf8')) as typeof o;
+  } catch {
+    o = undefined;
+  }
+  if (o?.version !== SERIES_DELETION_REQUEST_VERSION_1 || typeof o.changedAt !== 'number' || !Number.isSafeInteger(o.changedAt) || o.changedAt < 0) {
+    throw new PanoptesError(
+      'internal',
+      'series_deletion_generation_corrupt',
+      `series deletion generation "${key}" is corrupt (want {"version":1,"changedAt":<ms>}); delete the object: the next request made or cancelled writes it again`,
+      { tenant },
+    );
+  }
+  return o.changedAt;
+}
+
 export interface SeriesDeletionListing {
   /** Valid requests, pending and processed, sorted by ID (creation order). */
   requests: SeriesDeletionRequest[];
@@ -191,15 +231,15 @@ export function defaultSeriesDeletionStoreConfig(): SeriesDeletionStoreConfig {
 }
 
 /*
- * A tenant's cache entry:
+ * A tenant's cache entry (of its pending requests, or of its generation):
  *
- *   (absent) --pending()--> loading --ok----> loaded --cacheTtlMs--> loading
- *                                   --error-> failed --cacheTtlMs--> loading (a failure keeps the last good list)
+ *   (absent) --read--> loading --ok----> loaded --cacheTtlMs--> loading
+ *                              --error-> failed --cacheTtlMs--> loading (a failure keeps the last good value)
  *   any entry --invalidate() or idleTimeoutMs unasked--> (absent)
  */
-interface Entry {
-  /** The pending requests last read, frozen; undefined before the first successful read. */
-  pending?: readonly SeriesDeletionRequest[];
+interface Entry<T> {
+  /** The value last read (frozen); undefined before the first successful read. */
+  value?: T;
   error?: unknown;
   loadedAt?: number;
   requestedAt: number;
@@ -207,19 +247,21 @@ interface Entry {
 }
 
 /**
- * A tenant's series deletion requests through one object: writes (`create`, `write`, `remove`)
- * and fresh reads (`list`, `get`) go to the bucket; `pending(tenant)` is the cached read the query
- * path uses, re-listed once `cacheTtlMs` old, and dropped for a tenant as soon as this store writes
- * one of its requests. So a process that writes and reads through the same store (the all-in-one
- * target) sees its own writes at once; another process sees them within `cacheTtlMs`.
+ * A tenant's series deletion requests through one object: writes (`create`, `write`, `remove`,
+ * `bumpGeneration`) and fresh reads (`list`, `get`) go to the bucket; `pending(tenant)` (the query
+ * path's) and `generation(tenant)` (the results cache's) are cached reads, re-read once
+ * `cacheTtlMs` old, and dropped for a tenant as soon as this store writes for it. So a process that
+ * writes and reads through the same store (the all-in-one target) sees its own writes at once;
+ * another process sees them within `cacheTtlMs`.
  *
- * `pending` shares one read between concurrent callers; a failed re-read keeps serving the last
- * list (and logs), a failed first read throws. Returned lists and requests are frozen and shared:
- * the same array instance until the next read, so callers may cache work per request object.
- * No timers: idle entries are dropped during calls.
+ * A cached read shares one bucket read between concurrent callers; a failed re-read keeps serving
+ * the last value (and logs), a failed first read throws. Returned lists and requests are frozen
+ * and shared: the same array instance until the next read, so callers may cache work per request
+ * object. No timers: idle entries are dropped during calls.
  */
 export class SeriesDeletionStore {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry<readonly SeriesDeletionRequest[]>>();
+  private readonly generations = new Map<string, Entry<number>>();
   private lastSweep: number;
 
   constructor(
@@ -269,52 +311,79 @@ export class SeriesDeletionStore {
     }
   }
 
+  /**
+   * Records that a request of the tenant is being made or cancelled (`writeSeriesDeletionGeneration`,
+   * at this store's clock): call it just before the request's own write or removal. Returns the
+   * new generation.
+   */
+  async bumpGeneration(tenant: string): Promise<number> {
+    const changedAt = this.clock.now();
+    try {
+      await writeSeriesDeletionGeneration(this.bucket, tenant, changedAt);
+    } finally {
+      this.invalidate(tenant);
+    }
+    return changedAt;
+  }
+
   /** The tenant's pending requests, sorted by ID, at most `cacheTtlMs` old (see the class comment). */
-  async pending(tenant: string): Promise<readonly SeriesDeletionRequest[]> {
+  pending(tenant: string): Promise<readonly SeriesDeletionRequest[]> {
+    return this.cached(this.entries, tenant, 'series deletion requests', async () => {
+      const all = await this.list(tenant);
+      return Object.freeze(all.filter((r) => r.state === 'pending').map((r) => Object.freeze({ ...r, matchers: Object.freeze([...r.matchers]) as string[] })));
+    });
+  }
+
+  /** The tenant's generation (`readSeriesDeletionGeneration`), at most `cacheTtlMs` old. */
+  generation(tenant: string): Promise<number> {
+    return this.cached(this.generations, tenant, 'the series deletion generation', () => readSeriesDeletionGeneration(this.bucket, tenant));
+  }
+
+  /** Forgets the tenant's cached requests and generation: the next reads go to the bucket. */
+  invalidate(tenant: string): void {
+    this.entries.delete(tenant);
+    this.generations.delete(tenant);
+  }
+
+  private async cached<T>(entries: Map<string, Entry<T>>, tenant: string, what: string, read: () => Promise<T>): Promise<T> {
     const now = this.clock.now();
-    let entry = this.entries.get(tenant);
+    let entry = entries.get(tenant);
     if (!entry) {
       entry = { requestedAt: now };
-      this.entries.set(tenant, entry);
+      entries.set(tenant, entry);
     }
     entry.requestedAt = now;
     this.sweepIdle(now);
     if (entry.loading) await entry.loading;
-    else if (entry.loadedAt === undefined || now - entry.loadedAt >= this.config.cacheTtlMs) await this.load(tenant, entry);
-    if (entry.pending === undefined) throw entry.error;
-    return entry.pending;
+    else if (entry.loadedAt === undefined || now - entry.loadedAt >= this.config.cacheTtlMs) await this.load(tenant, entry, what, read);
+    if (entry.value === undefined) throw entry.error;
+    return entry.value;
   }
 
-  /** Forgets the tenant's cached requests: the next `pending` reads the bucket. */
-  invalidate(tenant: string): void {
-    this.entries.delete(tenant);
-  }
-
-  private load(tenant: string, entry: Entry): Promise<void> {
-    entry.loading ??= this.read(tenant, entry).finally(() => {
+  private load<T>(tenant: string, entry: Entry<T>, what: string, read: () => Promise<T>): Promise<void> {
+    entry.loading ??= (async () => {
+      try {
+        entry.value = await read();
+        entry.error = undefined;
+      } catch (err) {
+        entry.error = err;
+        this.logger.warn(`unable to read ${what}`, { tenant, err: errorMessage(err), servingPrevious: entry.value !== undefined });
+      }
+      entry.loadedAt = this.clock.now();
+    })().finally(() => {
       entry.loading = undefined;
     });
     return entry.loading;
-  }
-
-  private async read(tenant: string, entry: Entry): Promise<void> {
-    try {
-      const all = await this.list(tenant);
-      entry.pending = Object.freeze(all.filter((r) => r.state === 'pending').map((r) => Object.freeze({ ...r, matchers: Object.freeze([...r.matchers]) as string[] })));
-      entry.error = undefined;
-    } catch (err) {
-      entry.error = err;
-      this.logger.warn('unable to read series deletion requests', { tenant, err: errorMessage(err), servingPrevious: entry.pending !== undefined });
-    }
-    entry.loadedAt = this.clock.now();
   }
 
   // A full sweep at most every tenth of the idle timeout.
   private sweepIdle(now: number): void {
     if (now - this.lastSweep < Math.max(1, this.config.idleTimeoutMs / 10)) return;
     this.lastSweep = now;
-    for (const [tenant, entry] of this.entries) {
-      if (!entry.loading && now - entry.requestedAt >= this.config.idleTimeoutMs) this.entries.delete(tenant);
+    for (const entries of [this.entries, this.generations] as Map<string, Entry<unknown>>[]) {
+      for (const [tenant, entry] of entries) {
+        if (!entry.loading && now - entry.requestedAt >= this.config.idleTimeoutMs) entries.delete(tenant);
+      }
     }
   }
 }
