@@ -13,8 +13,9 @@ import { type Notifier, type NotifyContext, NotifyError } from './types';
 
 /**
  * Each HTTP integration against a test server: the exact request body (for Microsoft Teams and
- * PagerDuty v1, which the real-Alertmanager comparison cannot cover), and which answers are
- * retried. `integrations-compat.spec.ts` compares the others with a real Alertmanager.
+ * PagerDuty v1, which the real-Alertmanager comparison cannot cover), URLs, headers, truncation
+ * and which answers are retried. `integrations-compat.spec.ts` compares the others with a real
+ * Alertmanager.
  */
 
 const T0 = Date.UTC(2024, 0, 1, 12);
@@ -194,6 +195,8 @@ describe('Slack, Discord, webhook', () => {
     { name: 'Discord', yaml: '    discord_configs: [{webhook_url: URL/d}]' },
     { name: 'Teams', yaml: '    msteams_configs: [{webhook_url: URL/t}]' },
     { name: 'webhook', yaml: '    webhook_configs: [{url: URL/w}]' },
+    { name: 'VictorOps', yaml: '    victorops_configs: [{api_url: URL/vo/, api_key: k, routing_key: r}]' },
+    { name: 'Webex', yaml: '    webex_configs: [{api_url: URL/webex, room_id: r, http_config: {authorization: {credentials: t}}}]' },
   ])('$name retries 5xx and not 4xx', async ({ yaml }) => {
     const n = notifier(yaml);
     answer = { status: 503, body: 'busy' };
@@ -217,6 +220,142 @@ describe('Slack, Discord, webhook', () => {
   it('uses the tenant’s template files', async () => {
     const n = notifier('    slack_configs: [{api_url: URL/s}]', { 'mine.tmpl': '{{ define "slack.default.title" }}mine: {{ .CommonLabels.instance }}{{ end }}' });
     expect(await lastBody(n)).toMatchObject({ attachments: [{ title: 'mine: i1' }] });
+  });
+});
+
+describe('OpsGenie', () => {
+  const last = (n = 1): (typeof server.posts)[number][] => server.posts.slice(-n);
+
+  it('creates the alert: POST <api_url>v2/alerts, GenieKey, alias = SHA-256 of the group key, common labels in details', async () => {
+    const n = notifier("    opsgenie_configs: [{api_url: URL/og, api_key: 'k-{{ .CommonLabels.alertname }}', details: {d: '{{ len .Alerts }}'}}]");
+    await n.notify([FIRING], ctx());
+    const [post] = last();
+    expect([post.method, post.path, post.headers.authorization, post.headers['content-type']]).toEqual(['POST', '/og/v2/alerts', 'GenieKey k-A', 'application/json']);
+    expect(post.body).toBe(
+      `{"alias":"${GROUP_KEY_SHA256}","message":"[FIRING:1] A (i1)","description":"s\\nAlerts Firing:\\nLabels:\\n - alertname = A\\n - instance = i1\\nAnnotations:\\n - summary = s\\nSource: http://g\\n\\n","details":{"alertname":"A","d":"1","instance":"i1"},"source":"http://am.example/#/alerts?receiver=r"}\n`,
+    );
+  });
+
+  it('cuts the message at 130 runes and fills responders, tags, actions, note, priority and entity', async () => {
+    const n = notifier(
+      `    opsgenie_configs: [{api_url: URL/og/, api_key: k, message: '${'é'.repeat(200)}', tags: ' a, b ,,c ', actions: 'x,y', note: 'n', priority: P1, entity: '{{ .CommonLabels.instance }}',
+        responders: [{id: '1', type: team}, {name: ' t1, t2 ', type: teams}, {name: '{{ .CommonLabels.nope }}', type: '{{ .CommonLabels.nope }}'}, {username: u, type: user}]}]`,
+    );
+    await n.notify([FIRING], ctx());
+    const body = JSON.parse(last()[0].body) as Record<string, unknown>;
+    expect(body.message).toBe(`${'é'.repeat(129)}…`);
+    expect(body).toMatchObject({
+      responders: [
+        { id: '1', type: 'team' },
+        { name: 't1', type: 'team' },
+        { name: ' t2', type: 'team' },
+        { username: 'u', type: 'user' },
+      ],
+      tags: ['a', ' b ', 'c'],
+      actions: ['x', 'y'],
+      note: 'n',
+      priority: 'P1',
+      entity: 'i1',
+    });
+  });
+
+  it('updates message and description with PUTs after creating when update_alerts is set', async () => {
+    await notifier('    opsgenie_configs: [{api_url: URL/og/, api_key: k, update_alerts: true}]').notify([FIRING], ctx());
+    const posts = last(3);
+    expect(posts.map((p) => `${p.method} ${p.path}`)).toEqual([
+      'POST /og/v2/alerts',
+      `PUT /og/v2/alerts/${GROUP_KEY_SHA256}/message?identifierType=alias`,
+      `PUT /og/v2/alerts/${GROUP_KEY_SHA256}/description?identifierType=alias`,
+    ]);
+    expect(posts[1].body).toBe('{"message":"[FIRING:1] A (i1)"}\n');
+    expect(JSON.parse(posts[2].body)).toEqual({ description: expect.stringContaining('summary = s') });
+    expect(posts.every((p) => p.headers.authorization === 'GenieKey k')).toBe(true);
+  });
+
+  it('closes the alert by alias once the group has resolved', async () => {
+    await notifier('    opsgenie_configs: [{api_url: URL/og/, api_key: k, update_alerts: true}]').notify([RESOLVED], ctx());
+    const [post] = last();
+    expect([post.method, post.path, post.body]).toEqual(['POST', `/og/v2/alerts/${GROUP_KEY_SHA256}/close?identifierType=alias`, '{"source":"http://am.example/#/alerts?receiver=r"}\n']);
+  });
+
+  it('reads api_key_file (trimmed); its GenieKey wins over http_config authorization', async () => {
+    const file = join(dir, 'genie-key');
+    writeFileSync(file, 'from-file\n');
+    await notifier(`    opsgenie_configs: [{api_url: URL/og/, api_key_file: ${file}, http_config: {authorization: {credentials: other}}}]`).notify([FIRING], ctx());
+    expect(last()[0].headers.authorization).toBe('GenieKey from-file');
+  });
+
+  it.each([
+    { status: 429, retry: true },
+    { status: 503, retry: true },
+    { status: 400, retry: false },
+    { status: 422, retry: false },
+  ])('answered $status: retry $retry, and the later requests are not sent', async ({ status, retry }) => {
+    answer = { status, body: '{"message":"no"}' };
+    const before = server.posts.length;
+    const err = await notifier('    opsgenie_configs: [{api_url: URL/og/, api_key: k, update_alerts: true}]')
+      .notify([FIRING], ctx())
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ retry, message: `unexpected status code ${status}: {"message":"no"}` });
+    expect(server.posts.length).toBe(before + 1);
+  });
+});
+
+describe('VictorOps', () => {
+  const yaml = (extra = ''): string => `    victorops_configs: [{api_url: URL/vo/, api_key: 's3cret', routing_key: 'rk {{ .GroupLabels.alertname }}'${extra}}]`;
+
+  it('posts to <api_url><api_key>/<routing_key> one flat object, keys sorted', async () => {
+    const body = await lastBody(notifier(yaml(", custom_fields: {team: '{{ .CommonLabels.instance }}', a: b}")));
+    expect(server.posts[server.posts.length - 1].path).toBe('/vo/s3cret/rk%20A');
+    expect(Object.keys(body as object)).toEqual(['a', 'entity_display_name', 'entity_id', 'message_type', 'monitoring_tool', 'state_message', 'team']);
+    expect(body).toEqual({
+      a: 'b',
+      entity_display_name: '[FIRING:1] A (i1)',
+      entity_id: GROUP_KEY_SHA256,
+      message_type: 'CRITICAL',
+      monitoring_tool: 'Alertmanager',
+      state_message: 's\nAlerts Firing:\nLabels:\n - alertname = A\n - instance = i1\nAnnotations:\n - summary = s\nSource: http://g\n\n',
+      team: 'i1',
+    });
+  });
+
+  it.each([
+    { type: 'INFO', alerts: [FIRING], expected: 'INFO' },
+    { type: 'WARNING', alerts: [FIRING], expected: 'WARNING' },
+    { type: 'bogus', alerts: [FIRING], expected: 'CRITICAL' },
+    { type: 'INFO', alerts: [RESOLVED], expected: 'RECOVERY' },
+  ])('sends message_type $type as $expected', async ({ type, alerts, expected }) => {
+    expect(await lastBody(notifier(yaml(`, message_type: ${type}`)), alerts)).toMatchObject({ message_type: expected });
+  });
+
+  it('cuts the state message at 20480 runes', async () => {
+    const body = (await lastBody(notifier(yaml(`, state_message: '${'é'.repeat(20500)}'`)))) as { state_message: string };
+    expect(body.state_message).toBe(`${'é'.repeat(20479)}…`);
+  });
+
+  it('keeps the API key out of connection errors', async () => {
+    const cfg = loadConfig("route: {receiver: r}\nreceivers: [{name: r, victorops_configs: [{api_url: 'http://127.0.0.1:1/', api_key: 's3cret', routing_key: r}]}]");
+    const [integration] = defaultIntegrationFactory(options())(cfg.receivers[0]);
+    const err = await integration.notifier.notify([FIRING], ctx()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ retry: true, reason: 'network' });
+    expect((err as Error).message).not.toContain('s3cret');
+  });
+});
+
+describe('Webex', () => {
+  const yaml = (extra = ''): string => `    webex_configs: [{api_url: URL/v1/messages, room_id: 'room {{ x }}', http_config: {authorization: {credentials: tok}}${extra}}]`;
+
+  it('posts {markdown, roomId} with the bot token from http_config (room_id is not a template in 0.25)', async () => {
+    await notifier(yaml(", message: '**{{ .CommonLabels.alertname }}** <b>'")).notify([FIRING], ctx());
+    const post = server.posts[server.posts.length - 1];
+    expect([post.path, post.headers.authorization, post.body]).toEqual(['/v1/messages', 'Bearer tok', '{"markdown":"**A** \\u003cb\\u003e","roomId":"room {{ x }}"}\n']);
+  });
+
+  it('cuts the message at 7439 bytes, on a rune boundary, ending in an ellipsis', async () => {
+    const body = (await lastBody(notifier(yaml(`, message: 'x${'é'.repeat(4000)}'`)))) as { markdown: string };
+    // 1 + 2×3717 = 7435 bytes fit in 7439 − 3 (the ellipsis); one more é would not.
+    expect(body.markdown).toBe(`x${'é'.repeat(3717)}…`);
+    expect(Buffer.byteLength(body.markdown)).toBe(7438);
   });
 });
 
@@ -258,6 +397,12 @@ describe('Telegram', () => {
 });
 
 describe('defaultIntegrationFactory', () => {
+  it('builds OpsGenie, VictorOps and Webex notifiers', () => {
+    for (const yaml of ['    opsgenie_configs: [{api_key: k}]', '    victorops_configs: [{api_key: k, routing_key: r}]', '    webex_configs: [{room_id: r, http_config: {authorization: {credentials: t}}}]']) {
+      expect(notifier(yaml).constructor.name).not.toBe('NotImplementedNotifier');
+    }
+  });
+
   it('keeps integrations Panoptes cannot send through failing with IntegrationNotImplementedError', async () => {
     const cfg = loadConfig("route: {receiver: r}\nreceivers: [{name: r, pushover_configs: [{user_key: u, token: t}]}]");
     const [integration] = defaultIntegrationFactory(options())(cfg.receivers[0]);

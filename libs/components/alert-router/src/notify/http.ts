@@ -5,9 +5,10 @@ import type { HttpConfig } from '../config/http-config';
 import { NotifyError } from './types';
 
 /**
- * The HTTP side of the integrations: one POST per attempt (no redirects followed), and
- * Alertmanager's `notify.Retrier` rule for statuses: 2xx succeeds, 5xx and the integration's own
- * retry codes (PagerDuty: 429) are retried, anything else fails for good.
+ * The HTTP side of the integrations: one POST per attempt (OpsGenie's updates: PUT; no redirects
+ * followed), and Alertmanager's `notify.Retrier` rule for statuses: 2xx succeeds, 5xx and the
+ * integration's own retry codes (PagerDuty v2, OpsGenie: 429) are retried, anything else fails for
+ * good.
  */
 
 /** Bytes of a response body kept (error messages, Telegram's answer). */
@@ -79,11 +80,11 @@ export function redact(url: string): string {
   }
 }
 
-function send(url: string, body: string, headers: Record<string, string>, tls: Record<string, unknown>, signal: AbortSignal): Promise<HttpResponse> {
+function send(method: string, url: string, body: string, headers: Record<string, string>, tls: Record<string, unknown>, signal: AbortSignal): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = request(u, { method: 'POST', headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, signal, ...tls }, (res: IncomingMessage) => {
+    const req = request(u, { method, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, signal, ...tls }, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -104,6 +105,10 @@ export interface PostOptions {
   httpConfig?: HttpConfig;
   signal: AbortSignal;
   contentType?: string;
+  /** `POST` unless set (OpsGenie updates with `PUT`). */
+  method?: string;
+  /** Headers set by the integration itself; they win over http_config's `Authorization` (as in Go). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -112,12 +117,14 @@ export interface PostOptions {
  */
 export async function post(url: string, body: string, options: PostOptions): Promise<HttpResponse> {
   const { headers, tls } = httpOptions(options.httpConfig);
-  const all = { 'User-Agent': options.userAgent ?? GO_HTTP_USER_AGENT, 'Content-Type': options.contentType ?? 'application/json', ...headers };
+  const all = { 'User-Agent': options.userAgent ?? GO_HTTP_USER_AGENT, 'Content-Type': options.contentType ?? 'application/json', ...headers, ...options.headers };
+  const method = options.method ?? 'POST';
   try {
-    return await send(url, body, all, tls, options.signal);
+    return await send(method, url, body, all, tls, options.signal);
   } catch (err) {
     const aborted = options.signal.aborted;
-    throw new NotifyError(`Post ${JSON.stringify(redact(url))}: ${(err as Error).message}`, !aborted, aborted ? 'timeout' : 'network');
+    const verb = method.charAt(0) + method.slice(1).toLowerCase();
+    throw new NotifyError(`${verb} ${JSON.stringify(redact(url))}: ${(err as Error).message}`, !aborted, aborted ? 'timeout' : 'network');
   }
 }
 
@@ -145,4 +152,58 @@ export function truncateRunes(s: string, n: number): { text: string; truncated: 
   const runes = [...s];
   if (runes.length <= n) return { text: s, truncated: false };
   return { text: `${runes.slice(0, n - 1).join('')}…`, truncated: true };
+}
+
+/** Alertmanager's TruncateInBytes: at most `n` bytes of UTF-8, whole runes only, the last three bytes an ellipsis when cut. */
+export function truncateBytes(s: string, n: number): { text: string; truncated: boolean } {
+  if (Buffer.byteLength(s) <= n) return { text: s, truncated: false };
+  let size = 0;
+  let text = '';
+  for (const rune of s) {
+    size += Buffer.byteLength(rune);
+    if (size > n - 3) break;
+    text += rune;
+  }
+  return { text: `${text}…`, truncated: true };
+}
+
+/** A string map as Go's encoding/json orders it: keys sorted. */
+export const sortedRecord = (m: Iterable<[string, string]>): Record<string, string> => Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/** Percent-encodes the bytes of `s` that `keep` does not accept (upper-case hex, as Go). */
+function escapeBytes(s: string, keep: RegExp, space: string): string {
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += b < 0x80 && keep.test(c) ? c : c === ' ' ? space : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
+ * The URL Go's net/url writes after `u.Path += suffix` (and, with `query`, those parameters set and
+ * the query re-encoded with its keys sorted, as `url.Values.Encode` does): the path escaped as a
+ * path (`/` and `$&+,:;=@` kept), query keys and values as query components (space as `+`).
+ */
+export function goUrl(base: string, suffix: string, query?: Record<string, string>): string {
+  const u = new URL(base);
+  let path: string;
+  try {
+    path = decodeURIComponent(u.pathname);
+  } catch {
+    path = u.pathname;
+  }
+  let search = u.search;
+  if (query) {
+    const values = new Map<string, string[]>();
+    for (const [k, v] of new URLSearchParams(u.search)) values.set(k, [...(values.get(k) ?? []), v]);
+    for (const [k, v] of Object.entries(query)) values.set(k, [v]);
+    const q = (s: string): string => escapeBytes(s, /[A-Za-z0-9\-_.~]/, '+');
+    search = `?${[...values.keys()]
+      .sort()
+      .flatMap((k) => values.get(k)!.map((v) => `${q(k)}=${q(v)}`))
+      .join('&')}`;
+  }
+  const userinfo = u.username ? `${u.username}${u.password ? `:${u.password}` : ''}@` : '';
+  return `${u.protocol}//${userinfo}${u.host}${escapeBytes(path + suffix, /[A-Za-z0-9\-_.~$&+,/:;=@]/, '%20')}${search}${u.hash}`;
 }

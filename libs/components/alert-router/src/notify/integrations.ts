@@ -3,11 +3,14 @@ import { NotificationTemplates } from '../template/templates';
 import { DiscordNotifier } from './discord';
 import { EmailNotifier } from './email';
 import { MsTeamsNotifier, MsTeamsV2Notifier } from './msteams';
+import { OpsgenieNotifier } from './opsgenie';
 import { PagerdutyNotifier } from './pagerduty';
 import type { NotifierOptions } from './render';
 import { SlackNotifier } from './slack';
 import { TelegramNotifier } from './telegram';
 import { type Integration, IntegrationNotImplementedError, type Notifier } from './types';
+import { VictoropsNotifier } from './victorops';
+import { WebexNotifier } from './webex';
 import { WebhookNotifier } from './webhook';
 
 /** Builds the integrations of one receiver; injectable so tests can record instead of send. */
@@ -56,14 +59,17 @@ export function eachIntegration(receiver: ReceiverConfig, make: (name: string, c
   return out;
 }
 
-/** The integrations that send; the others (OpsGenie, WeChat, Pushover, VictorOps, SNS, Webex) fail at send time. */
+/** The integrations that send; the others (WeChat, Pushover, SNS) fail at send time. */
 const NOTIFIERS: Record<string, (cfg: IntegrationConfig, options: NotifierOptions) => Notifier> = {
   webhook: (cfg, o) => new WebhookNotifier(cfg as WebhookConfig, o),
   email: (cfg, o) => new EmailNotifier(cfg, o),
   pagerduty: (cfg, o) => new PagerdutyNotifier(cfg, o),
+  opsgenie: (cfg, o) => new OpsgenieNotifier(cfg, o),
   slack: (cfg, o) => new SlackNotifier(cfg, o),
+  victorops: (cfg, o) => new VictoropsNotifier(cfg, o),
   telegram: (cfg, o) => new TelegramNotifier(cfg, o),
   discord: (cfg, o) => new DiscordNotifier(cfg, o),
+  webex: (cfg, o) => new WebexNotifier(cfg, o),
   msteams: (cfg, o) => new MsTeamsNotifier(cfg, o),
   msteamsv2: (cfg, o) => new MsTeamsV2Notifier(cfg, o),
 };

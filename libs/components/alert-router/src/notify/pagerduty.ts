@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Alert, alertsStatus } from '../alerts/alert';
 import type { IntegrationConfig } from '../config/receivers';
-import { type HttpResponse, checkStatus, goJsonLine, post, readSecretFile, truncateRunes } from './http';
+import { type HttpResponse, checkStatus, goJsonLine, post, readSecretFile, sortedRecord, truncateRunes } from './http';
 import { type NotifierOptions, Renderer } from './render';
 import { type Notifier, type NotifyContext, NotifyError } from './types';
 
@@ -26,8 +26,6 @@ function errorDetails(res: HttpResponse): string | undefined {
     return undefined;
   }
 }
-
-const sortedRecord = (m: Map<string, string>): Record<string, string> => Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 /**
  * Alertmanager 0.25's PagerDuty integration. `routing_key`: Events API v2 to `url`, `trigger`

@@ -31,8 +31,8 @@ function sorted(ls: LabelSet): LabelSet {
   return Object.fromEntries(Object.keys(ls).sort().map((k) => [k, ls[k]]));
 }
 
-/** Pairs present with the same value in every set. */
-function common(sets: LabelSet[]): LabelSet {
+/** Pairs present with the same value in every set (a group's CommonLabels), keys sorted. */
+export function common(sets: LabelSet[]): LabelSet {
   if (sets.length === 0) return {};
   const out: Record<string, string> = { ...sets[0] };
   for (const s of sets.slice(1)) for (const k of Object.keys(out)) if (s[k] !== out[k]) delete out[k];

@@ -37,7 +37,7 @@ export class IntegrationNotImplementedError extends PanoptesError {
     super(
       'unprocessable',
       'integration_not_implemented',
-      `the ${integration} integration of receiver ${JSON.stringify(receiver)} cannot send notifications yet: Panoptes sends through webhook, email, Slack, PagerDuty, Discord, Telegram and Microsoft Teams receivers so far; route these alerts to one of those meanwhile`,
+      `the ${integration} integration of receiver ${JSON.stringify(receiver)} cannot send notifications yet: Panoptes sends through webhook, email, Slack, PagerDuty, OpsGenie, VictorOps, Discord, Telegram, Webex and Microsoft Teams receivers so far; route these alerts to one of those meanwhile`,
     );
   }
 }

@@ -12,6 +12,8 @@ import { TLSSocket } from 'node:tls';
  */
 
 export interface RecordedPost {
+  /** `POST` but for the odd integration request (OpsGenie's `PUT` updates). */
+  method: string;
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
@@ -43,7 +45,7 @@ export class RecordingHttpServer {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const post = { path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+        const post = { method: req.method ?? 'POST', path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
         const a = self.answer(post, self.posts.length);
         self.posts.push(post);
         res.writeHead(a.status, { 'Content-Type': a.contentType ?? 'text/plain' });
