@@ -686,7 +686,8 @@ export async function buildModules(
   });
 
   let localFrontend: QueryFrontend | undefined;
-  component('query-frontend', ['bucket'], () => {
+  // With the results cache on, the frontend reads each tenant's series deletion generation from the bucket.
+  component('query-frontend', config.queryFrontend.cacheResults ? ['bucket'] : [], () => {
     const c = config.queryFrontend;
     let cache: Cache | undefined;
     if (c.cacheResults) {
